@@ -1,0 +1,1 @@
+"""Questionnaire definitions and the generic scorer."""
