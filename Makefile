@@ -16,11 +16,12 @@ $(STAMP): requirements.lock pyproject.toml
 
 env: $(STAMP)
 
+# dvc runs each stage's `python -m pipeline ...` with the environment's python first on PATH.
 repro: $(STAMP)
-	$(BIN)/dvc repro
+	PATH="$(abspath $(BIN)):$$PATH" $(BIN)/dvc repro
 
 test: $(STAMP)
-	$(BIN)/python -m pytest -q
+	PATH="$(abspath $(BIN)):$$PATH" $(BIN)/python -m pytest -q
 
 test-fast: $(STAMP)
 	$(BIN)/python -m pytest -q -m "not slow"
