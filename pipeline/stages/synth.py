@@ -1,0 +1,72 @@
+"""DVC stage ``synth`` and the ``synth`` command: write the synthetic ROM export.
+
+``main`` (what ``dvc.yaml`` runs) loads the ``synth`` block of ``params.yaml``, generates the
+export and writes it to ``synth.out_dir`` in ``synth.format``. ``run_cli`` serves
+``python -m pipeline synth --out DIR [--clients N] [--seed S] [--format csv|xlsx|sav]``, with
+``params.yaml`` supplying whatever is not given.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import sys
+from pathlib import Path
+from typing import Any
+
+from pipeline.config import load_params, resolve
+from pipeline.errors import PipelineError
+from pipeline.io.export_writers import FORMATS, write_export
+from pipeline.synth import SynthParams, generate
+
+GENERATOR = "alk-rom-pipeline synth"
+
+
+def manifest(params: SynthParams) -> dict[str, Any]:
+    """The ``SYNTHETIC.json`` content of an export made with ``params``."""
+    return {
+        "synthetic": True,
+        "generator": GENERATOR,
+        "seed": params.seed,
+        "clients": params.clients,
+        "format": params.format,
+    }
+
+
+def write_synthetic_export(params: SynthParams, out: Path) -> None:
+    """Generate the export of ``params`` and write it to ``out``; report it on stderr."""
+    tables = generate(params)
+    write_export(tables, out, params.format, manifest(params))
+    rows = sum(len(frame) for name, frame in tables.items() if name != "trajectories")
+    sys.stderr.write(
+        f"synth: wrote {params.format} export to {out}: {len(tables['trajectories'])} "
+        f"trajectories of {params.clients} clients, {rows} administrations (seed {params.seed})\n"
+    )
+
+
+def run_cli(out: Path, clients: int | None, seed: int | None, fmt: str) -> None:
+    """The ``synth`` command: ``None`` takes the value from ``params.yaml``."""
+    if fmt not in FORMATS:
+        raise PipelineError(f"unknown format '{fmt}'; use one of {', '.join(FORMATS)}")
+    if clients is not None and clients < 1:
+        raise PipelineError("--clients must be at least 1")
+    if seed is not None and seed < 0:
+        raise PipelineError("--seed must be 0 or more")
+    params = load_params("synth", SynthParams)
+    params = dataclasses.replace(
+        params,
+        clients=params.clients if clients is None else clients,
+        seed=params.seed if seed is None else seed,
+        format=fmt,  # type: ignore[arg-type]
+    )
+    write_synthetic_export(params, Path(out))
+
+
+def main(argv: list[str] | None = None) -> None:
+    """DVC stage: write the export of the ``synth`` block to ``synth.out_dir``."""
+    argparse.ArgumentParser(
+        prog="python -m pipeline stage synth",
+        description="Write the synthetic ROM export of params.yaml's synth block.",
+    ).parse_args(argv if argv is not None else [])
+    params = load_params("synth", SynthParams)
+    write_synthetic_export(params, resolve(params.out_dir))
