@@ -82,3 +82,15 @@ def write_csv(frame: pd.DataFrame, path: Path) -> None:
     """Write ``frame`` as plain UTF-8 CSV (comma, point decimal, ISO dates), atomically."""
     with atomic_path(Path(path)) as tmp:
         frame.to_csv(tmp, index=False, lineterminator="\n", date_format="%Y-%m-%d")
+
+
+def read_quarantine(path: Path) -> pd.DataFrame:
+    """Read a ``quarantine.csv`` (``table``, ``row``, ``client_key``, ``reason``) as written by
+    :func:`write_csv`; ``client_key`` stays text (empty, not NaN, when the row had none)."""
+    return pd.read_csv(
+        path,
+        dtype={"table": "str", "row": "int64", "client_key": "str", "reason": "str"},
+        keep_default_na=False,
+        na_values=[],
+        encoding="utf-8",
+    )
