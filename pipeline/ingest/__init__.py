@@ -1,0 +1,9 @@
+"""Pure ingest: raw export tables -> validated, normalised, pseudonymised tables.
+
+See :func:`pipeline.ingest.tables.ingest_tables` and ``../shared/docs/rom-export.md``.
+"""
+
+from pipeline.ingest.params import CsvOptions, IngestParams, PseudonymParams
+from pipeline.ingest.tables import IngestResult, ingest_tables
+
+__all__ = ["CsvOptions", "IngestParams", "IngestResult", "PseudonymParams", "ingest_tables"]

@@ -1,0 +1,581 @@
+"""Read a ROM export folder (CSV files, one xlsx workbook, or sav files) into raw tables.
+
+The contract is ``../shared/docs/rom-export.md``. Readers only get cells off disk: every value
+is parsed, checked and normalised by the pure code in :mod:`pipeline.ingest`. CSV cells are read
+as text with pandas' C engine (fast on a million rows); spreadsheet and SPSS cells keep the type
+the file gives them (numbers, dates, text).
+
+Row numbers are those the user sees in the source: the header is row 1 and the first data row is
+row 2. In a CSV file a record's row is the file line on which it starts, so blank lines and
+quoted line breaks inside a cell are counted as a text editor counts them; in a workbook it is
+the sheet's row number; in a ``.sav`` file (no header row) it is the case number + 1, so row
+numbers mean the same thing in every format. Rows whose cells are all empty (blank lines, a row
+of bare delimiters, trailing empty spreadsheet rows) hold no data and are not table rows.
+
+Anything that makes a file unreadable is an :class:`~pipeline.errors.ExportError`: one line
+naming the file, never a cell value.
+"""
+
+from __future__ import annotations
+
+import csv as _csv
+import io
+import json
+import re
+import zipfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+import numpy as np
+import pandas as pd
+
+from pipeline.errors import ExportError
+
+#: The marker file of a synthetic export (written by ``python -m pipeline synth``).
+SYNTHETIC_MARKER = "SYNTHETIC.json"
+
+_FORMATS = ("csv", "xlsx", "sav")
+_UTF8_BOM = b"\xef\xbb\xbf"
+
+
+@dataclass(frozen=True)
+class CsvOptions:
+    """How to read CSV files (the ``ingest.csv`` block of ``params.yaml``).
+
+    Attributes
+    ----------
+    delimiter
+        ``"auto"`` (``;`` or ``,``, whichever the header line uses more), ``";"`` or ``","``.
+    decimal
+        ``"auto"`` (decimal comma and decimal point both accepted), ``","`` or ``"."``.
+    encoding
+        ``"auto"`` (UTF-8 with or without BOM, else Windows-1252), ``"utf-8"``, ``"utf-8-sig"``
+        or ``"cp1252"``.
+    date_format
+        ``"auto"`` (``dd-mm-yyyy``, ``dd-mm-yyyy hh:mm[:ss]`` or ISO 8601) or one strptime
+        format such as ``"%d-%m-%Y"``.
+    """
+
+    delimiter: Literal["auto", ";", ","] = "auto"
+    decimal: Literal["auto", ",", "."] = "auto"
+    encoding: Literal["auto", "utf-8", "utf-8-sig", "cp1252"] = "auto"
+    date_format: str = "auto"
+
+
+@dataclass(frozen=True)
+class RawTable:
+    """One table of an export, as read from disk.
+
+    Attributes
+    ----------
+    name
+        Table name: the file stem or sheet name, trimmed and lower-cased (``trajectories``,
+        ``ssd12`` ...).
+    frame
+        The cells, columns named as in the file header (unnamed columns become ``unnamed_<k>``,
+        k the 1-based column position). CSV cells are text (``""`` = empty); workbook and SPSS
+        cells keep their type (``None``/NaN = empty). The index is a plain range.
+    rows
+        Source row number of each frame row (int64, header = 1, first data row = 2).
+    source
+        Where the table comes from, for messages: ``"ssd12.csv"`` or
+        ``"export.xlsx, sheet ssd12"``.
+    fmt
+        ``"csv"``, ``"xlsx"`` or ``"sav"``: the CSV dialect options (decimal mark, date format)
+        apply to CSV text only.
+    labels
+        SPSS value labels per column (value -> label), empty for other formats.
+    """
+
+    name: str
+    frame: pd.DataFrame
+    rows: np.ndarray
+    source: str
+    fmt: str = "csv"
+    labels: dict[str, dict[Any, str]] = field(default_factory=dict)
+
+
+def read_export(
+    export_dir: Path, fmt: str = "auto", csv: CsvOptions | None = None
+) -> dict[str, RawTable]:
+    """Read every table of the export folder ``export_dir``.
+
+    Parameters
+    ----------
+    export_dir
+        The export folder.
+    fmt
+        ``"auto"`` (whichever of CSV, xlsx or sav files the folder holds), ``"csv"``,
+        ``"xlsx"`` or ``"sav"``. Files of other types (``SYNTHETIC.json``, a README) are
+        ignored.
+    csv
+        CSV dialect options; defaults detect everything.
+
+    Returns
+    -------
+    dict
+        Table name -> :class:`RawTable`, in file (or sheet) order.
+
+    Raises
+    ------
+    ExportError
+        The folder is missing or holds no (or mixed) table files, a file is empty, binary,
+        undecodable or not parseable, two files give the same table name, or more than one
+        workbook is present.
+    """
+    csv = csv or CsvOptions()
+    export_dir = Path(export_dir)
+    if not export_dir.is_dir():
+        raise ExportError(f"export folder {export_dir} not found")
+    by_format: dict[str, list[Path]] = {f: [] for f in _FORMATS}
+    for path in sorted(export_dir.iterdir()):
+        if not path.is_file() or path.name.startswith((".", "~$")):
+            continue
+        suffix = path.suffix.lower().lstrip(".")
+        if suffix in by_format:
+            by_format[suffix].append(path)
+    fmt = _choose_format(fmt, by_format, export_dir)
+    files = by_format[fmt]
+    if fmt == "csv":
+        tables = [read_csv_table(path, csv) for path in files]
+    elif fmt == "xlsx":
+        if len(files) > 1:
+            names = ", ".join(p.name for p in files)
+            raise ExportError(
+                f"export folder {export_dir.name} holds more than one workbook ({names})"
+            )
+        tables = read_xlsx_tables(files[0])
+    else:
+        tables = [read_sav_table(path) for path in files]
+    out: dict[str, RawTable] = {}
+    for table in tables:
+        if table.name in out:
+            raise ExportError(
+                f"table '{table.name}' appears twice in the export "
+                f"({out[table.name].source} and {table.source})"
+            )
+        out[table.name] = table
+    return out
+
+
+def is_synthetic_export(export_dir: Path) -> bool:
+    """Whether ``export_dir`` holds a ``SYNTHETIC.json`` whose ``"synthetic"`` is ``true``."""
+    marker = Path(export_dir) / SYNTHETIC_MARKER
+    try:
+        data = json.loads(marker.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return False
+    return isinstance(data, dict) and data.get("synthetic") is True
+
+
+def _choose_format(fmt: str, by_format: dict[str, list[Path]], export_dir: Path) -> str:
+    if fmt != "auto":
+        if fmt not in by_format:
+            raise ExportError(f"unknown export format '{fmt}' (use auto, csv, xlsx or sav)")
+        if not by_format[fmt]:
+            raise ExportError(f"export folder {export_dir.name} holds no .{fmt} files")
+        return fmt
+    present = [f for f in _FORMATS if by_format[f]]
+    if not present:
+        raise ExportError(
+            f"export folder {export_dir.name} holds no table files (.csv, .xlsx or .sav)"
+        )
+    if len(present) > 1:
+        raise ExportError(
+            f"export folder {export_dir.name} mixes {' and '.join('.' + f for f in present)} "
+            "files: keep one format or set ingest.format in params.yaml"
+        )
+    return present[0]
+
+
+def _table_name(stem: str) -> str:
+    return stem.strip().lower()
+
+
+# --------------------------------------------------------------------------------------------
+# CSV
+# --------------------------------------------------------------------------------------------
+
+
+def read_csv_table(path: Path, options: CsvOptions | None = None) -> RawTable:
+    """Read one CSV file of an export.
+
+    Parameters
+    ----------
+    path
+        The file; its stem names the table.
+    options
+        Delimiter and encoding (``decimal`` and ``date_format`` are used by the parsers).
+
+    Returns
+    -------
+    RawTable
+        Cells as text (``""`` = empty), with each record's source line.
+
+    Raises
+    ------
+    ExportError
+        Empty, binary, UTF-16 or undecodable file, or a malformed CSV (more fields than the
+        header, an unclosed quote).
+    """
+    options = options or CsvOptions()
+    path = Path(path)
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise ExportError(f"{path.name} cannot be read ({exc.__class__.__name__})") from exc
+    text = decode_csv_bytes(data, path.name, options.encoding)
+    if data.startswith(_UTF8_BOM):
+        data = data[len(_UTF8_BOM) :]
+    if not text.strip():
+        raise ExportError(f"{path.name} is empty")
+    delimiter = options.delimiter if options.delimiter != "auto" else sniff_delimiter(text)
+    header = _first_record(text, delimiter, path.name)
+    try:
+        frame = pd.read_csv(
+            io.StringIO(text),
+            sep=delimiter,
+            header=0,
+            names=list(range(len(header))),
+            dtype=str,
+            keep_default_na=False,
+            na_filter=False,
+            engine="c",
+            skip_blank_lines=True,
+            quotechar='"',
+            doublequote=True,
+        )
+    except pd.errors.EmptyDataError as exc:
+        raise ExportError(f"{path.name} is empty") from exc
+    except pd.errors.ParserError as exc:
+        raise ExportError(f"{path.name} is not a valid CSV file: {_parser_problem(exc)}") from exc
+    frame.columns = pd.Index(_name_columns(header), dtype=object)
+    lines = record_lines(data)
+    if lines is None or len(lines) != len(frame) + 1:
+        lines = _record_lines_slow(text, delimiter)
+    if lines is None or len(lines) != len(frame) + 1:  # pragma: no cover - defensive
+        lines = np.arange(1, len(frame) + 2, dtype=np.int64)
+    rows = np.asarray(lines[1:], dtype=np.int64)
+    keep = _non_empty_text_rows(frame)
+    if not keep.all():
+        frame = frame.loc[keep].reset_index(drop=True)
+        rows = rows[keep]
+    return RawTable(name=_table_name(path.stem), frame=frame, rows=rows, source=path.name)
+
+
+def decode_csv_bytes(data: bytes, name: str, encoding: str = "auto") -> str:
+    """Decode a CSV file's bytes: UTF-8 (with or without BOM), else Windows-1252.
+
+    Parameters
+    ----------
+    data
+        The file content.
+    name
+        File name, for messages.
+    encoding
+        ``"auto"`` or an explicit codec (``utf-8``, ``utf-8-sig``, ``cp1252``).
+
+    Raises
+    ------
+    ExportError
+        UTF-16/32 content, binary content (NUL or many control bytes) or bytes that the
+        encoding cannot decode.
+    """
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        raise ExportError(f"{name} is UTF-16 encoded: save it as UTF-8 or Windows-1252 CSV")
+    if b"\x00" in data:
+        sample = data[:4096]
+        even, odd = sample[0::2], sample[1::2]
+        if even.count(0) > 0.4 * len(even) or odd.count(0) > 0.4 * len(odd):
+            raise ExportError(f"{name} is UTF-16 encoded: save it as UTF-8 or Windows-1252 CSV")
+        raise ExportError(f"{name} is not a text file (binary content)")
+    sample = data[:65536]
+    control = sum(sample.count(bytes([b])) for b in (*range(1, 9), 11, 12, *range(14, 32)))
+    if sample and control > 0.01 * len(sample):
+        raise ExportError(f"{name} is not a text file (binary content)")
+    if encoding == "auto":
+        if data.startswith(_UTF8_BOM):
+            return _decode(data, "utf-8-sig", name)
+        try:
+            return data.decode("utf-8")
+        except UnicodeDecodeError:
+            pass
+        try:
+            return data.decode("cp1252")
+        except UnicodeDecodeError as exc:
+            raise ExportError(
+                f"{name} cannot be decoded as UTF-8 or Windows-1252 (byte {exc.start + 1})"
+            ) from exc
+    if encoding == "utf-8" and data.startswith(_UTF8_BOM):
+        encoding = "utf-8-sig"
+    return _decode(data, encoding, name)
+
+
+def _decode(data: bytes, encoding: str, name: str) -> str:
+    try:
+        return data.decode(encoding)
+    except UnicodeDecodeError as exc:
+        raise ExportError(f"{name} cannot be decoded as {encoding} (byte {exc.start + 1})") from exc
+    except LookupError as exc:
+        raise ExportError(f"unknown CSV encoding '{encoding}'") from exc
+
+
+def _first_record(text: str, delimiter: str, name: str) -> list[str]:
+    """The header: the first non-blank record, cells trimmed."""
+    reader = _csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    try:
+        for record in reader:
+            if any(cell.strip() for cell in record):
+                return [cell.strip() for cell in record]
+    except _csv.Error as exc:
+        raise ExportError(f"{name} is not a valid CSV file: the header cannot be read") from exc
+    raise ExportError(f"{name} is empty")
+
+
+def sniff_delimiter(text: str) -> str:
+    """``;`` or ``,``: whichever occurs more often in the first line outside quotes."""
+    stripped = text.lstrip("\r\n")
+    first = stripped[: stripped.find("\n")] if "\n" in stripped else stripped
+    outside = re.sub(r'"[^"]*"', "", first)
+    return ";" if outside.count(";") >= outside.count(",") and ";" in outside else ","
+
+
+def _parser_problem(exc: Exception) -> str:
+    message = str(exc)
+    match = re.search(r"Expected (\d+) fields in line (\d+), saw (\d+)", message)
+    if match:
+        expected, line, saw = match.groups()
+        return f"record {line} has {saw} fields where the header has {expected}"
+    if "EOF inside string" in message or "EOF" in message:
+        return "a quoted cell is never closed"
+    return "the CSV parser failed"
+
+
+def _name_columns(header: list[str]) -> list[str]:
+    return [name if name else f"unnamed_{k}" for k, name in enumerate(header, start=1)]
+
+
+def _non_empty_text_rows(frame: pd.DataFrame) -> np.ndarray:
+    """True for rows with at least one non-empty text cell (vectorised, narrowing per column).
+
+    A row whose cells are all ``""`` (a line of bare delimiters) is no row; a cell of spaces
+    counts as content here, so such a row is read (and then quarantined for its missing ids).
+    """
+    empty = np.ones(len(frame), dtype=bool)
+    for column in range(frame.shape[1]):
+        candidates = np.flatnonzero(empty)
+        if not len(candidates):
+            break
+        cells = frame.iloc[:, column].to_numpy(dtype=object)[candidates]
+        empty[candidates] = cells == ""
+    return ~empty
+
+
+def record_lines(data: bytes) -> np.ndarray | None:
+    """The line on which each non-blank CSV record starts (1-based), from the raw bytes.
+
+    A line break inside a quoted cell does not end a record (quotes are counted: an even number
+    before a line break means it is outside quotes; ``""`` escapes count twice). Blank lines
+    are skipped, as the CSV parser skips them. Vectorised over the bytes.
+
+    Parameters
+    ----------
+    data
+        The file content without a BOM (UTF-8 or Windows-1252: line breaks and quotes are single
+        bytes in both).
+
+    Returns
+    -------
+    numpy.ndarray or None
+        int64 line numbers of the header and every data record, or ``None`` when quotes are
+        unbalanced (the caller then falls back to a record-by-record count).
+    """
+    buf = np.frombuffer(data, dtype=np.uint8)
+    newline = ord("\n") if b"\n" in data else ord("\r")
+    nl = np.flatnonzero(buf == newline)
+    quotes = np.flatnonzero(buf == ord('"'))
+    if len(quotes) % 2:
+        return None
+    outside = np.searchsorted(quotes, nl) % 2 == 0
+    seps = nl[outside]
+    starts = np.concatenate(([0], seps + 1))
+    ends = np.concatenate((seps, [len(buf)]))
+    length = ends - starts
+    carriage = np.zeros(len(starts), dtype=bool)
+    one = np.flatnonzero(length == 1)
+    if len(one):
+        carriage[one] = buf[starts[one]] == ord("\r")
+    blank = (length == 0) | carriage
+    line_of_start = np.searchsorted(nl, starts) + 1
+    return np.asarray(line_of_start[~blank], dtype=np.int64)
+
+
+def _record_lines_slow(text: str, delimiter: str) -> np.ndarray | None:
+    """Record start lines with the ``csv`` module (fallback for unusual quoting)."""
+    reader = _csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    lines: list[int] = []
+    previous_end = 0
+    try:
+        for record in reader:
+            start = previous_end + 1
+            previous_end = reader.line_num
+            if record:
+                lines.append(start)
+    except _csv.Error:
+        return None
+    return np.asarray(lines, dtype=np.int64)
+
+
+# --------------------------------------------------------------------------------------------
+# xlsx
+# --------------------------------------------------------------------------------------------
+
+
+def read_xlsx_tables(path: Path) -> list[RawTable]:
+    """Read every sheet of one workbook; sheet names name the tables.
+
+    Parameters
+    ----------
+    path
+        The ``.xlsx`` workbook.
+
+    Returns
+    -------
+    list of RawTable
+        One per non-empty sheet; the first non-empty row of a sheet is its header; cells keep
+        their type (text, number, date-time).
+
+    Raises
+    ------
+    ExportError
+        The file is not a readable workbook.
+    """
+    import openpyxl
+
+    path = Path(path)
+    try:
+        workbook = openpyxl.load_workbook(path, read_only=True, data_only=True)
+    except (zipfile.BadZipFile, KeyError, OSError, ValueError, TypeError) as exc:
+        raise ExportError(f"{path.name} cannot be read as an xlsx workbook") from exc
+    try:
+        tables = []
+        for sheet in workbook.worksheets:
+            table = _sheet_table(sheet, path.name)
+            if table is not None:
+                tables.append(table)
+    except (zipfile.BadZipFile, KeyError, ValueError, TypeError) as exc:
+        raise ExportError(f"{path.name} cannot be read as an xlsx workbook") from exc
+    finally:
+        workbook.close()
+    return tables
+
+
+def _sheet_table(sheet: Any, file_name: str) -> RawTable | None:
+    header: list[str] | None = None
+    header_width = 0
+    records: list[tuple[Any, ...]] = []
+    rows: list[int] = []
+    width = 0
+    for number, values in enumerate(sheet.iter_rows(values_only=True), start=1):
+        cells = tuple(_xlsx_cell(v) for v in values)
+        if not any(c is not None for c in cells):
+            continue
+        if header is None:
+            header = [("" if c is None else str(c)).strip() for c in cells]
+            while header and not header[-1]:
+                header.pop()
+            header_width = len(header)
+            continue
+        last = max(i for i, c in enumerate(cells) if c is not None) + 1
+        width = max(width, last)
+        records.append(cells)
+        rows.append(number)
+    if header is None:
+        return None
+    width = max(width, header_width)
+    names = _name_columns(header + [""] * (width - header_width))
+    padded = [tuple(r[:width]) + (None,) * (width - len(r[:width])) for r in records]
+    frame = pd.DataFrame.from_records(padded, columns=range(width)) if padded else None
+    if frame is None:
+        frame = pd.DataFrame({k: pd.Series([], dtype=object) for k in range(width)})
+    frame = frame.astype(object)
+    frame.columns = pd.Index(names, dtype=object)
+    return RawTable(
+        name=_table_name(str(sheet.title)),
+        frame=frame,
+        rows=np.asarray(rows, dtype=np.int64),
+        source=f"{file_name}, sheet {sheet.title}",
+        fmt="xlsx",
+    )
+
+
+def _xlsx_cell(value: Any) -> Any:
+    if isinstance(value, str) and not value.strip():
+        return None
+    return value
+
+
+# --------------------------------------------------------------------------------------------
+# sav
+# --------------------------------------------------------------------------------------------
+
+
+def read_sav_table(path: Path) -> RawTable:
+    """Read one SPSS ``.sav`` file; its stem names the table.
+
+    Numeric variables stay numbers (SPSS missing values become NaN), date variables become
+    datetime64, string variables text; value labels are kept in :attr:`RawTable.labels` and
+    applied by the category parsers only. Row numbers are case number + 1.
+
+    Raises
+    ------
+    ExportError
+        The file is empty or not a readable ``.sav`` file.
+    """
+    import pyreadstat
+
+    path = Path(path)
+    try:
+        if path.stat().st_size == 0:
+            raise ExportError(f"{path.name} is empty")
+        frame, meta = pyreadstat.read_sav(
+            str(path), apply_value_formats=False, dates_as_pandas_datetime=True
+        )
+    except ExportError:
+        raise
+    except Exception as exc:  # pyreadstat raises its own ReadstatError and others
+        raise ExportError(f"{path.name} cannot be read as an SPSS .sav file") from exc
+    frame = frame.reset_index(drop=True)
+    header = [str(c).strip() for c in frame.columns]
+    frame.columns = pd.Index(_name_columns(header), dtype=object)
+    rows = np.arange(2, len(frame) + 2, dtype=np.int64)
+    keep = _non_empty_mixed_rows(frame)
+    if not keep.all():
+        frame = frame.loc[keep].reset_index(drop=True)
+        rows = rows[keep]
+    labels = {
+        str(k).strip(): {value: str(label) for value, label in v.items()}
+        for k, v in (meta.variable_value_labels or {}).items()
+    }
+    return RawTable(
+        name=_table_name(path.stem),
+        frame=frame,
+        rows=rows,
+        source=path.name,
+        fmt="sav",
+        labels=labels,
+    )
+
+
+def _non_empty_mixed_rows(frame: pd.DataFrame) -> np.ndarray:
+    """True for rows with at least one cell that is neither missing nor blank text."""
+    keep = np.zeros(len(frame), dtype=bool)
+    for column in frame.columns:
+        values = frame[column]
+        present = values.notna().to_numpy()
+        if values.dtype == object:
+            blank = values.map(lambda v: isinstance(v, str) and not v.strip()).to_numpy(bool)
+            present &= ~blank
+        keep |= present
+    return keep
