@@ -174,10 +174,22 @@ def test_non_convergence_is_reported_and_marks_the_fit_unusable(
     assert any("L-BFGS-B" in w or "gradient" in w for w in result.metrics["warnings"])
 
 
-def test_rank_deficient_design_names_the_constant_column() -> None:
+def test_rank_deficient_design_drops_aliased_columns_as_lme4_does() -> None:
     frame = _frame(80, seed=2).assign(comorbid_opioid=0.0)
-    with pytest.raises(ModelError, match="constant column\\(s\\): comorbid_opioid"):
-        _mixed.fit_mixed(frame, _spec("ssd12_total ~ years + comorbid_opioid"))
+    spec = _spec("ssd12_total ~ years * comorbid_opioid", lrt_blocks={"b": ("years",)})
+    result = _mixed.fit_mixed(frame, spec)
+    assert result.metrics["fixed_effects_dropped"] == ["comorbid_opioid", "years:comorbid_opioid"]
+    assert (
+        "dropping 2 column(s): comorbid_opioid, years:comorbid_opioid"
+        in (result.metrics["warnings"][0])
+    )
+    assert "comorbid_opioid" not in set(result.coefficients["term"])
+    # The same estimates as the model without the aliased columns.
+    plain = _mixed.fit_mixed(frame, _spec("ssd12_total ~ years", lrt_blocks={"b": ("years",)}))
+    np.testing.assert_allclose(
+        result.coefficients["estimate"], plain.coefficients["estimate"], rtol=1e-8
+    )
+    assert result.metrics["likelihood_ratio_tests"]["b"]["df"] == 1
 
 
 def test_lrt_pattern_must_match_a_term() -> None:

@@ -165,8 +165,9 @@ class Design:
     groups: np.ndarray
     x_names: tuple[str, ...]
     z_names: tuple[str, ...]
-    term_slices: Mapping[str, slice]
+    term_slices: Mapping[str, np.ndarray]
     frame: pd.DataFrame
+    dropped: tuple[str, ...] = ()
 
 
 def build_design(frame: pd.DataFrame, spec: MixedSpec) -> Design:
@@ -208,26 +209,45 @@ def build_design(frame: pd.DataFrame, spec: MixedSpec) -> Design:
         raise ModelError("the analysis set is empty after dropping incomplete rows")
     x = x_frame.to_numpy(dtype=float)
     names = tuple(str(c) for c in x_frame.columns)
-    rank = np.linalg.matrix_rank(x)
-    if rank < x.shape[1]:
-        constant = [
-            n for n, col in zip(names, x.T, strict=True) if n != "Intercept" and np.ptp(col) == 0
-        ]
-        detail = f"; constant column(s): {', '.join(constant)}" if constant else ""
-        raise ModelError(
-            f"fixed-effects design is rank-deficient (rank {rank} of {x.shape[1]} columns){detail}"
-        )
+    keep = estimable_columns(x)
     info = x_frame.design_info
+    positions = np.cumsum(keep) - 1
+    term_columns = {
+        term: positions[np.arange(x.shape[1])[piece]][keep[piece]]
+        for term, piece in info.term_name_slices.items()
+    }
     return Design(
         y=y_frame.to_numpy(dtype=float).ravel(),
-        x=x,
+        x=x[:, keep],
         z=z_frame.to_numpy(dtype=float),
         groups=groups.astype(str).to_numpy(),
-        x_names=names,
+        x_names=tuple(n for n, k in zip(names, keep, strict=True) if k),
         z_names=tuple(str(c) for c in z_frame.columns),
-        term_slices=dict(info.term_name_slices),
+        term_slices={t: cols for t, cols in term_columns.items() if len(cols)},
         frame=kept,
+        dropped=tuple(n for n, k in zip(names, keep, strict=True) if not k),
     )
+
+
+def estimable_columns(x: np.ndarray) -> np.ndarray:
+    """Which columns of ``x`` to keep so that the fixed-effects design has full column rank.
+
+    As lme4 does (``lFormula``'s default ``check.rankX = "message+drop.cols"``), a
+    rank-deficient design is not an error: aliased columns (for instance a comorbidity that no
+    one in the analysis set has, and its interaction with time) are dropped and the fit
+    reports them. Columns are taken in formula order and a column is kept when it raises the
+    rank, so the intercept and main effects win over the interactions that alias them.
+    """
+    keep = np.zeros(x.shape[1], dtype=bool)
+    rank = 0
+    for j in range(x.shape[1]):
+        keep[j] = True
+        new_rank = np.linalg.matrix_rank(x[:, keep])
+        if new_rank > rank:
+            rank = new_rank
+        else:
+            keep[j] = False
+    return keep
 
 
 @dataclass(frozen=True)
@@ -459,6 +479,12 @@ def fit_mixed(
     components = variance_components(design.z_names, fitted.cov_re, fitted.sigma2)
     lrt = likelihood_ratio_tests(design, spec)
     all_warnings = list(fitted.warnings)
+    if design.dropped:
+        all_warnings.insert(
+            0,
+            f"fixed-effect model matrix is rank deficient so dropping {len(design.dropped)} "
+            f"column(s): {', '.join(design.dropped)}",
+        )
     lrt_converged = all(test["converged"] for test in lrt.values())
     if not lrt_converged:
         all_warnings.append("an ML refit for a likelihood-ratio test did not converge")
@@ -477,6 +503,7 @@ def fit_mixed(
         "n_trajectories": int(pd.Series(design.groups).nunique()),
         "n_measurements": len(design.y),
         "n_fixed_effects": len(design.x_names),
+        "fixed_effects_dropped": list(design.dropped),
         "reml_criterion": -2.0 * fitted.loglik,
         "loglik_reml": fitted.loglik,
         "optimizer_iterations": fitted.iterations,
