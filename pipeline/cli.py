@@ -21,7 +21,7 @@ from pathlib import Path
 
 from pipeline.errors import PipelineError
 
-STAGES = ("synth", "ingest", "clean", "score", "fit")
+STAGES = ("synth", "ingest", "clean", "score", "fit", "report")
 
 
 def _cmd_synth(args: argparse.Namespace) -> int:

@@ -1,0 +1,128 @@
+"""The provenance block of every report: commit, DVC hashes, parameters, package versions.
+
+:func:`collect` is pure given what the stage read (``git rev-parse HEAD``, the dirty flag,
+``dvc.lock``, ``params.yaml`` and the installed package versions); :func:`blocks` renders it.
+Nothing here carries a time stamp or an absolute path, so the block is identical for identical
+inputs.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from pipeline.reporting.document import Block, Heading, Paragraph, Table
+
+#: Packages whose versions are reported.
+PACKAGES: tuple[str, ...] = (
+    "dvc",
+    "lifelines",
+    "matplotlib",
+    "numpy",
+    "pandas",
+    "pyarrow",
+    "scikit-learn",
+    "scipy",
+    "statsmodels",
+)
+
+
+def lock_hashes(lock: Mapping[str, Any], stages: Iterable[str]) -> list[dict[str, str]]:
+    """DVC hashes of the input export and of every output of ``stages`` (sorted by path).
+
+    The export is the ``ingest`` stage's directory dependency (its path in ``params.yaml``);
+    outputs come from the ``outs`` of each stage in ``dvc.lock``.
+    """
+    entries: dict[str, dict[str, str]] = {}
+    locked = lock.get("stages", {}) or {}
+    ingest = locked.get("ingest", {}) or {}
+    for dep in ingest.get("deps", []) or []:
+        if str(dep.get("md5", "")).endswith(".dir") and not str(dep["path"]).startswith("pipeline"):
+            entries[str(dep["path"])] = {
+                "path": str(dep["path"]),
+                "role": "input export",
+                "md5": str(dep["md5"]),
+            }
+    for stage in sorted(set(stages)):
+        for out in (locked.get(stage, {}) or {}).get("outs", []) or []:
+            entries[str(out["path"])] = {
+                "path": str(out["path"]),
+                "role": f"output of {stage}",
+                "md5": str(out.get("md5", out.get("hash", ""))),
+            }
+    return [entries[k] for k in sorted(entries)]
+
+
+def flatten(params: Mapping[str, Any], prefix: str = "") -> list[tuple[str, str]]:
+    """``params`` as sorted (dotted key, JSON value) pairs."""
+    out: list[tuple[str, str]] = []
+    for key in sorted(params, key=str):
+        value = params[key]
+        name = f"{prefix}.{key}" if prefix else str(key)
+        if isinstance(value, Mapping) and value:
+            out.extend(flatten(value, name))
+        else:
+            out.append((name, json.dumps(value, ensure_ascii=False, sort_keys=True, default=str)))
+    return out
+
+
+def collect(
+    *,
+    commit: str,
+    dirty: bool,
+    lock: Mapping[str, Any],
+    stages: Iterable[str],
+    params: Mapping[str, Any],
+    versions: Mapping[str, str],
+) -> dict[str, Any]:
+    """The provenance record (JSON-able)."""
+    return {
+        "git_commit": commit,
+        "git_dirty": bool(dirty),
+        "data": lock_hashes(lock, stages),
+        "params": dict(flatten(params)),
+        "packages": {k: versions[k] for k in sorted(versions)},
+    }
+
+
+def blocks(record: Mapping[str, Any], lang: str) -> list[Block]:
+    """The provenance section, Dutch (``nl``) or English (``en``)."""
+    dutch = lang == "nl"
+    dirty = record["git_dirty"]
+    state = (
+        ("met lokale wijzigingen (niet gecommit)" if dirty else "zonder lokale wijzigingen")
+        if dutch
+        else ("with uncommitted changes" if dirty else "clean working tree")
+    )
+    intro = (
+        f"Gemaakt met code-versie (git commit) {record['git_commit']}, {state}. De "
+        "DVC-hashes hieronder identificeren de gebruikte gegevens; dezelfde gegevens en "
+        "parameters geven hetzelfde verslag, byte voor byte."
+        if dutch
+        else f"Built from git commit {record['git_commit']}, {state}. The DVC hashes below "
+        "identify the data used; the same data and parameters give the same report, byte for "
+        "byte."
+    )
+    data = Table(
+        caption="Gegevens (DVC md5)" if dutch else "Data (DVC md5)",
+        header=("Pad", "Rol", "md5") if dutch else ("Path", "Role", "md5"),
+        rows=tuple((d["path"], d["role"], d["md5"]) for d in record["data"]),
+    )
+    params = Table(
+        caption="Parameters (params.yaml)",
+        header=("Parameter", "Waarde" if dutch else "Value"),
+        rows=tuple((k, v) for k, v in record["params"].items()),
+    )
+    packages = Table(
+        caption="Softwareversies" if dutch else "Package versions",
+        header=("Pakket" if dutch else "Package", "Versie" if dutch else "Version"),
+        rows=tuple((k, v) for k, v in record["packages"].items()),
+    )
+    return [
+        Heading("Verantwoording" if dutch else "Provenance", 2, "provenance"),
+        Paragraph(intro),
+        data,
+        packages,
+        params,
+    ]

@@ -1,0 +1,189 @@
+"""DVC stage ``report``: the annual quality report (Dutch, HTML + PDF) and the research report
+(English, HTML).
+
+Reads ``data/processed/{scores,trajectories}.parquet``, every ``data/models/<name>/`` of the
+``models:`` entries in ``params.yaml`` that exists, ``dvc.lock`` (data hashes), the git commit
+and the ``report``, ``reporting``, ``score``, ``clean`` and ``models`` blocks; writes
+``reports/annual/annual-report-<year>.html`` and ``.pdf``,
+``reports/research/research-report.html`` and ``reports/metrics/annual.json``. All
+computation is in :mod:`pipeline.reporting`; this module only reads, calls and writes.
+"""
+
+from __future__ import annotations
+
+import argparse
+import subprocess
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import yaml
+
+from pipeline import config
+from pipeline.errors import PipelineError
+from pipeline.instruments.params import ScoreParams, describe_options
+from pipeline.instruments.registry import build_instruments, score_definitions
+from pipeline.io import atomic_dir, read_json, read_parquet, write_json
+from pipeline.models import registry
+from pipeline.reporting import annual, annual_report, html, pdf, provenance, research
+
+ANNUAL_DIR = config.REPORTS / "annual"
+RESEARCH_DIR = config.REPORTS / "research"
+ANNUAL_JSON = "annual.json"
+#: Stage outputs the reports rest on (their DVC hashes go into the provenance block).
+BASE_STAGES: tuple[str, ...] = ("ingest", "clean", "score")
+#: Params blocks shown in the provenance block.
+PARAM_BLOCKS: tuple[str, ...] = ("clean", "models", "report", "reporting", "score")
+
+
+def git_state(root: Path) -> tuple[str, bool]:
+    """HEAD commit and whether tracked code or params differ from it (the stage's own outputs,
+    ``reports/``, and ``dvc.lock``, which DVC rewrites while it runs, are left out)."""
+    try:
+        commit = subprocess.run(
+            ["git", "rev-parse", "HEAD"], cwd=root, capture_output=True, text=True, check=True
+        ).stdout.strip()
+        status = subprocess.run(
+            [
+                "git",
+                "status",
+                "--porcelain",
+                "--untracked-files=no",
+                "--",
+                ".",
+                ":(exclude)reports",
+                ":(exclude)dvc.lock",
+            ],
+            cwd=root,
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown (not a git repository)", True
+    return commit, bool(status.strip())
+
+
+def package_versions() -> dict[str, str]:
+    """Installed versions of :data:`pipeline.reporting.provenance.PACKAGES` and Python."""
+    import platform
+
+    out = {"python": platform.python_version()}
+    for name in provenance.PACKAGES:
+        try:
+            out[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            out[name] = "not installed"
+    return out
+
+
+def load_models(entries: dict[str, Any], models_dir: Path) -> list[research.ModelOutput]:
+    """Every ``models:`` entry with its family and, when fitted, its outputs (sorted by name)."""
+    out = []
+    for name in sorted(entries):
+        key = entries[name]["model"]
+        family = registry.get(key).family
+        folder = models_dir / name
+        metrics_path = folder / "metrics.json"
+        if not metrics_path.is_file():
+            out.append(research.ModelOutput(name=name, family=family, model=key))
+            continue
+        coefficients_path = folder / "coefficients.csv"
+        tables = {
+            p.stem: pd.read_csv(p)
+            for p in sorted(folder.glob("*.csv"))
+            if p.name != "coefficients.csv" and p.stem != "predictions"
+        }
+        out.append(
+            research.ModelOutput(
+                name=name,
+                family=family,
+                model=key,
+                metrics=read_json(metrics_path),
+                coefficients=pd.read_csv(coefficients_path)
+                if coefficients_path.is_file()
+                else None,
+                tables=tables,
+            )
+        )
+    return out
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Run the stage with the project's paths and ``params.yaml`` (what ``dvc.yaml`` calls)."""
+    parser = argparse.ArgumentParser(
+        prog="python -m pipeline stage report",
+        description="Build the annual quality report and the research report.",
+    )
+    parser.parse_args(argv if argv is not None else [])
+    run(
+        params_path=config.PARAMS_PATH,
+        root=config.ROOT,
+        processed_dir=config.PROCESSED,
+        models_dir=config.MODELS,
+        reports_dir=config.REPORTS,
+    )
+
+
+def run(
+    *, params_path: Path, root: Path, processed_dir: Path, models_dir: Path, reports_dir: Path
+) -> dict[str, Any]:
+    """Read, build both reports, write them; returns the annual figures (paths given for
+    tests)."""
+    all_params = config.read_params_file(params_path)
+    report_params = config.build_params(annual.ReportParams, all_params.get("report"), "report")
+    reporting_params = config.build_params(
+        annual.ReportingParams, all_params.get("reporting"), "reporting"
+    )
+    score_params = config.build_params(ScoreParams, all_params.get("score"), "score")
+    windows = dict((all_params.get("clean") or {}).get("windows") or {})
+    entries = dict(all_params.get("models") or {})
+    for name in ("scores", "trajectories"):
+        if not (processed_dir / f"{name}.parquet").is_file():
+            raise PipelineError(f"{name}.parquet not found: run the score stage first")
+    scores = read_parquet(processed_dir / "scores.parquet")
+    trajectories = read_parquet(processed_dir / "trajectories.parquet")
+    models = load_models(entries, models_dir)
+    lock_path = root / "dvc.lock"
+    lock = yaml.safe_load(lock_path.read_text(encoding="utf-8")) if lock_path.is_file() else {}
+    commit, dirty = git_state(root)
+    stages = [*BASE_STAGES, *(f"fit@{m.name}" for m in models if m.metrics)]
+    record = provenance.collect(
+        commit=commit,
+        dirty=dirty,
+        lock=lock or {},
+        stages=stages,
+        params={k: all_params.get(k) for k in PARAM_BLOCKS},
+        versions=package_versions(),
+    )
+    options = describe_options(score_params)
+    directions = {
+        name: d.direction for name, d in score_definitions(build_instruments(score_params)).items()
+    }
+    try:
+        figures = annual.annual_figures(trajectories, scores, report_params, reporting_params)
+    except ValueError as exc:
+        raise PipelineError(str(exc)) from exc
+    annual_doc = annual_report.build_document(
+        figures,
+        directions=directions,
+        score_options=options,
+        windows=windows,
+        provenance=provenance.blocks(record, "nl"),
+    )
+    research_doc = research.build_document(
+        trajectories, models, score_options=options, provenance=provenance.blocks(record, "en")
+    )
+    year = figures["year"]
+    annual_html = html.render(annual_doc)
+    annual_pdf = pdf.render(annual_doc, footer=f"Kwaliteitsjaarverslag {year}")
+    research_html = html.render(research_doc)
+    metrics = {**figures, "scoring_options": options, "provenance": {"git_commit": commit}}
+    with atomic_dir(reports_dir / "annual") as tmp:
+        (tmp / f"annual-report-{year}.html").write_text(annual_html, encoding="utf-8")
+        (tmp / f"annual-report-{year}.pdf").write_bytes(annual_pdf)
+    with atomic_dir(reports_dir / "research") as tmp:
+        (tmp / "research-report.html").write_text(research_html, encoding="utf-8")
+    write_json(metrics, reports_dir / "metrics" / ANNUAL_JSON)
+    return figures
