@@ -8,6 +8,7 @@ repeated) and figures (drawn by the same functions as in the HTML, in their own 
 
 from __future__ import annotations
 
+import functools
 import io
 import textwrap
 from collections.abc import Sequence
@@ -16,7 +17,9 @@ import numpy as np
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.backends.backend_pdf import PdfPages
 from matplotlib.figure import Figure
+from matplotlib.font_manager import FontProperties
 from matplotlib.lines import Line2D
+from matplotlib.textpath import TextToPath
 
 from pipeline.reporting import figures
 from pipeline.reporting.document import (
@@ -32,6 +35,7 @@ PAGE_W, PAGE_H = 8.27, 11.69  # A4, inches
 MARGIN_X, MARGIN_TOP, MARGIN_BOTTOM = 0.75, 0.8, 0.8
 TEXT_W = PAGE_W - 2 * MARGIN_X
 LINE = 0.19  # inches per 9-pt line
+_TEXT_TO_PATH = TextToPath()
 CHAR_W = 0.068  # average width of a 9-pt DejaVu Sans character, inches
 
 
@@ -91,33 +95,72 @@ def _char_w(size: float) -> float:
     return CHAR_W * size / 9
 
 
+@functools.cache
+def _text_w(text: str, size: float, bold: bool = False) -> float:
+    """Width of ``text`` in inches at ``size`` points, measured on the font's glyph outlines
+    (exact, deterministic; an average character width underestimated bold headers)."""
+    prop = FontProperties(size=size, weight="bold" if bold else "normal")
+    width, _, _ = _TEXT_TO_PATH.get_text_width_height_descent(text, prop, ismath=False)
+    return float(width) / 72.0
+
+
+#: Horizontal padding of a table cell, inches.
+CELL_PAD = 0.14
+
+
 def _layout(table: Table) -> tuple[float, list[float]]:
-    """Font size and column widths (inches): natural widths, shrunk (font down to 6.5 pt, then
-    the widest columns capped so their text wraps) to fit the text width."""
+    """Font size and column widths (inches): natural (measured) widths, shrunk (font down to
+    6.5 pt, then the widest columns capped so their text wraps) to fit the text width."""
     cols = len(table.header)
-    longest = [
-        max(len(r[i]) if i < len(r) else 0 for r in (table.header, *table.rows))
-        for i in range(cols)
-    ]
+
+    def natural(size: float) -> list[float]:
+        return [
+            max(
+                _text_w(table.header[i], size, bold=True),
+                *(_text_w(r[i], size) for r in table.rows if i < len(r)),
+                3 * _char_w(size),
+            )
+            + CELL_PAD
+            for i in range(cols)
+        ]
+
     for size in (8.0, 7.5, 7.0, 6.5):
-        want = [max(3, n) * _char_w(size) + 0.12 for n in longest]
+        want = natural(size)
         if sum(want) <= TEXT_W:
             return size, want
     size = 6.5
-    want = [max(3, n) * _char_w(size) + 0.12 for n in longest]
+    want = natural(size)
     # Cap the widest columns at a common width so that the total fits.
-    order = sorted(want)
-    cap = order[-1]
+    cap = max(want)
     while sum(min(w, cap) for w in want) > TEXT_W and cap > 0.5:
         cap -= 0.05
     return size, [min(w, cap) for w in want]
 
 
-def _cell_lines(text: str, width: float, size: float) -> list[str]:
-    chars = max(4, int((width - 0.12) / _char_w(size)))
-    if len(text) <= chars:
+def _cell_lines(text: str, width: float, size: float, bold: bool = False) -> list[str]:
+    """``text`` wrapped at word boundaries (words longer than a line are cut) to ``width``."""
+    room = width - CELL_PAD + 1e-6  # the natural width must not wrap by rounding
+    if _text_w(text, size, bold) <= room:
         return [text]
-    return textwrap.wrap(text, chars, break_long_words=True, break_on_hyphens=False) or [""]
+    lines: list[str] = []
+    current = ""
+    for word in text.split():
+        candidate = f"{current} {word}" if current else word
+        if _text_w(candidate, size, bold) <= room:
+            current = candidate
+            continue
+        if current:
+            lines.append(current)
+        while _text_w(word, size, bold) > room and len(word) > 1:
+            cut = len(word) - 1
+            while cut > 1 and _text_w(word[:cut], size, bold) > room:
+                cut -= 1
+            lines.append(word[:cut])
+            word = word[cut:]
+        current = word
+    if current:
+        lines.append(current)
+    return lines or [""]
 
 
 def _table(pages: _Pages, table: Table) -> None:
@@ -130,7 +173,7 @@ def _table(pages: _Pages, table: Table) -> None:
         pages.y += LINE
 
     def draw_row(cells: tuple[str, ...], bold: bool) -> None:
-        wrapped = [_cell_lines(c, w, size) for c, w in zip(cells, widths, strict=True)]
+        wrapped = [_cell_lines(c, w, size, bold) for c, w in zip(cells, widths, strict=True)]
         height = max(len(w) for w in wrapped) * line_h
         if height > pages.room():
             pages.new_page()

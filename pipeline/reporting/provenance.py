@@ -31,16 +31,19 @@ PACKAGES: tuple[str, ...] = (
 def lock_hashes(lock: Mapping[str, Any], stages: Iterable[str]) -> list[dict[str, str]]:
     """DVC hashes of the input export and of every output of ``stages`` (sorted by path).
 
-    The export is the ``ingest`` stage's directory dependency (its path in ``params.yaml``);
-    outputs come from the ``outs`` of each stage in ``dvc.lock``.
+    The export is the ``ingest`` stage's directory dependency (its path in ``params.yaml``;
+    an absolute path, outside the project, is not printed: only its hash); outputs come from
+    the ``outs`` of each stage in ``dvc.lock``.
     """
     entries: dict[str, dict[str, str]] = {}
     locked = lock.get("stages", {}) or {}
     ingest = locked.get("ingest", {}) or {}
     for dep in ingest.get("deps", []) or []:
         if str(dep.get("md5", "")).endswith(".dir") and not str(dep["path"]).startswith("pipeline"):
-            entries[str(dep["path"])] = {
-                "path": str(dep["path"]),
+            path = str(dep["path"])
+            shown = "(outside the project)" if path.startswith(("/", "~")) or ":" in path else path
+            entries[path] = {
+                "path": shown,
                 "role": "input export",
                 "md5": str(dep["md5"]),
             }

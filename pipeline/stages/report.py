@@ -33,8 +33,10 @@ RESEARCH_DIR = config.REPORTS / "research"
 ANNUAL_JSON = "annual.json"
 #: Stage outputs the reports rest on (their DVC hashes go into the provenance block).
 BASE_STAGES: tuple[str, ...] = ("ingest", "clean", "score")
-#: Params blocks shown in the provenance block.
-PARAM_BLOCKS: tuple[str, ...] = ("clean", "models", "report", "reporting", "score")
+#: Params blocks shown in the provenance block of the annual report (which uses no model) and
+#: of the research report.
+ANNUAL_PARAM_BLOCKS: tuple[str, ...] = ("clean", "report", "reporting", "score")
+PARAM_BLOCKS: tuple[str, ...] = ("clean", "fit", "models", "report", "reporting", "score")
 
 
 def git_state(root: Path) -> tuple[str, bool]:
@@ -148,14 +150,22 @@ def run(
     lock_path = root / "dvc.lock"
     lock = yaml.safe_load(lock_path.read_text(encoding="utf-8")) if lock_path.is_file() else {}
     commit, dirty = git_state(root)
-    stages = [*BASE_STAGES, *(f"fit@{m.name}" for m in models if m.metrics)]
+    versions = package_versions()
+    annual_record = provenance.collect(
+        commit=commit,
+        dirty=dirty,
+        lock=lock or {},
+        stages=BASE_STAGES,
+        params={k: all_params.get(k) for k in ANNUAL_PARAM_BLOCKS},
+        versions=versions,
+    )
     record = provenance.collect(
         commit=commit,
         dirty=dirty,
         lock=lock or {},
-        stages=stages,
+        stages=[*BASE_STAGES, *(f"fit@{m.name}" for m in models if m.metrics)],
         params={k: all_params.get(k) for k in PARAM_BLOCKS},
-        versions=package_versions(),
+        versions=versions,
     )
     options = describe_options(score_params)
     directions = {
@@ -170,7 +180,7 @@ def run(
         directions=directions,
         score_options=options,
         windows=windows,
-        provenance=provenance.blocks(record, "nl"),
+        provenance=provenance.blocks(annual_record, "nl"),
     )
     research_doc = research.build_document(
         trajectories, models, score_options=options, provenance=provenance.blocks(record, "en")
