@@ -32,6 +32,7 @@ import pandas as pd
 from scipy import stats
 
 from pipeline.change import effect_size
+from pipeline.instruments.catalogue import INSTRUMENTS
 from pipeline.reporting.suppression import (
     check_min_n,
     suppress_count,
@@ -39,7 +40,6 @@ from pipeline.reporting.suppression import (
 )
 
 #: Instruments of the response table, in print order.
-INSTRUMENTS: tuple[str, ...] = ("ssd12", "eq5d5l", "eq5d3l", "rand36", "phq15", "cqi")
 #: Instruments measured at the end of treatment only: a responder has an end measurement.
 END_ONLY_INSTRUMENTS: frozenset[str] = frozenset({"cqi"})
 #: Outcome scores of the annual report, in print order (instruments.md, methods.md).

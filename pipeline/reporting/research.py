@@ -18,7 +18,9 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
+from pipeline.instruments.catalogue import INSTRUMENTS
 from pipeline.reporting import figures as fg
+from pipeline.reporting.annual import END_ONLY_INSTRUMENTS
 from pipeline.reporting.document import (
     Block,
     BulletList,
@@ -51,7 +53,6 @@ LABELS: dict[str, str] = {
     "comorbid_depression": "Depression",
     "comorbid_anxiety": "Anxiety disorder",
 }
-INSTRUMENTS: tuple[str, ...] = ("ssd12", "eq5d5l", "eq5d3l", "rand36", "phq15", "cqi")
 #: A response rate below this is flagged as a limitation.
 LOW_RESPONSE = 0.5
 #: A share of missing values above this is flagged as a limitation.
@@ -113,6 +114,15 @@ def flow(trajectories: pd.DataFrame, models: Sequence[ModelOutput]) -> Table:
             f"{int(counts.get(s, 0))} {s.replace('_', '-')}"
             for s in ("pre_only", "post_only", "none")
         )
+        if instrument in END_ONLY_INSTRUMENTS:
+            rows.append(
+                (
+                    f"  With an end measurement {instrument} (end only)",
+                    str(int(counts.get("post_only", 0))),
+                    f"not: {int(counts.get('none', 0))} none",
+                )
+            )
+            continue
         rows.append(
             (f"  Completers {instrument}", str(int(counts.get("completer", 0))), f"not: {reasons}")
         )
