@@ -85,6 +85,19 @@ def _p(value: Any) -> str:
     return "<0.001" if value < 0.001 else f"{value:.3f}"
 
 
+def _p_relation(value: Any) -> str:
+    """``= 0.052`` or ``< 0.001``, for p in running text."""
+    shown = _p(value)
+    return f"< {shown[1:]}" if shown.startswith("<") else f"= {shown}"
+
+
+def _ci(low: Any, high: Any, digits: int) -> str:
+    """``low to high``, or ``-`` when the interval is not available (variance components)."""
+    if low is None or high is None or not all(math.isfinite(float(v)) for v in (low, high)):
+        return "-"
+    return f"{_f(low, digits)} to {_f(high, digits)}"
+
+
 def consenting(trajectories: pd.DataFrame) -> pd.DataFrame:
     """Trajectories with research consent."""
     return trajectories[trajectories["research_consent"].fillna(0).astype(int) == 1]
@@ -329,7 +342,7 @@ def _coef_table(caption: str, coefficients: pd.DataFrame, anchor: str, hr: bool 
                 (
                     str(r["term"]),
                     _f(r["hazard_ratio"]),
-                    f"{_f(r['hr_ci_low'])} to {_f(r['hr_ci_high'])}",
+                    _ci(r["hr_ci_low"], r["hr_ci_high"], 2),
                     _p(r["p_value"]),
                 )
             )
@@ -339,7 +352,7 @@ def _coef_table(caption: str, coefficients: pd.DataFrame, anchor: str, hr: bool 
                     str(r["term"]),
                     _f(r["estimate"], 3),
                     _f(r["std_error"], 3),
-                    f"{_f(r['ci_low'], 3)} to {_f(r['ci_high'], 3)}",
+                    _ci(r["ci_low"], r["ci_high"], 3),
                     _p(r["p_value"]),
                 )
             )
@@ -398,7 +411,7 @@ def mixed_section(m: ModelOutput, trajectories: pd.DataFrame, number: int) -> li
         out.append(
             Paragraph(
                 f"Likelihood-ratio test (ML) of the block {name}: chi2 = {_f(lrt.get('chi2'))}, "
-                f"df = {lrt.get('df')}, p = {_p(lrt.get('p_value'))}."
+                f"df = {lrt.get('df')}, p {_p_relation(lrt.get('p_value'))}."
             )
         )
     if m.coefficients is not None and usable:
@@ -457,7 +470,7 @@ def prediction_section(m: ModelOutput, number: int) -> list[Block]:
                 (
                     k,
                     _f(v.get("estimate"), 3),
-                    f"{_f(v.get('ci_low'), 3)} to {_f(v.get('ci_high'), 3)}",
+                    _ci(v.get("ci_low"), v.get("ci_high"), 3),
                     _f(v.get("apparent"), 3),
                     _f(v.get("optimism"), 3),
                 )
@@ -512,7 +525,7 @@ def prediction_section(m: ModelOutput, number: int) -> list[Block]:
                         _f(r.n),
                         _events(r.events),
                         _f(r.estimate, 3),
-                        f"{_f(r.ci_low, 3)} to {_f(r.ci_high, 3)}",
+                        _ci(r.ci_low, r.ci_high, 3),
                     )
                     for r in part.itertuples(index=False)
                 ),
@@ -577,7 +590,9 @@ def survival_section(m: ModelOutput, number: int) -> list[Block]:
                         k,
                         _f(v.get("n")),
                         _f(v.get("events")),
-                        f"{_f(v.get('median'))} ({_f(v.get('median_ci_low'))} to "
+                        "not reached"
+                        if v.get("median") is None
+                        else f"{_f(v.get('median'))} ({_f(v.get('median_ci_low'))} to "
                         f"{_f(v.get('median_ci_high'))})",
                         _p(met.get("logrank", {}).get(k.split("=")[0], {}).get("p_value"))
                         if "=" in k
@@ -585,8 +600,8 @@ def survival_section(m: ModelOutput, number: int) -> list[Block]:
                     )
                     for k, v in sorted(strata.items())
                 ),
-                note="'-' in a median: not reached (the curve stays above 0.5) or the limit is not "
-                "estimable.",
+                note="Medians in years. Not reached: the curve stays above 0.5; '-' for a "
+                "confidence limit: not estimable.",
             )
         )
     elif m.coefficients is not None:
