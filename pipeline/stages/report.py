@@ -24,13 +24,15 @@ from pipeline import config
 from pipeline.errors import PipelineError
 from pipeline.instruments.params import ScoreParams, describe_options
 from pipeline.instruments.registry import build_instruments, score_definitions
-from pipeline.io import atomic_dir, read_json, read_parquet, write_json
+from pipeline.io import atomic_dir, read_json, read_parquet, write_csv, write_json
 from pipeline.models import registry
-from pipeline.reporting import annual, annual_report, html, pdf, provenance, research
+from pipeline.reporting import annual, annual_report, headline, html, pdf, provenance, research
 
 ANNUAL_DIR = config.REPORTS / "annual"
 RESEARCH_DIR = config.REPORTS / "research"
 ANNUAL_JSON = "annual.json"
+#: Headline figures of every configured model (a DVC metric).
+MODELS_JSON = "models.json"
 #: Stage outputs the reports rest on (their DVC hashes go into the provenance block).
 BASE_STAGES: tuple[str, ...] = ("ingest", "clean", "score")
 #: Params blocks shown in the provenance block of the annual report (which uses no model) and
@@ -196,4 +198,7 @@ def run(
     with atomic_dir(reports_dir / "research") as tmp:
         (tmp / "research-report.html").write_text(research_html, encoding="utf-8")
     write_json(metrics, reports_dir / "metrics" / ANNUAL_JSON)
+    write_json(headline.model_headlines(models), reports_dir / "metrics" / MODELS_JSON)
+    for table, name in (("calibration_curve", "calibration"), ("decision_curve", "decision_curve")):
+        write_csv(headline.curves(models, table), reports_dir / "plots" / f"{name}.csv")
     return figures
