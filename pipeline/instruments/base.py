@@ -17,6 +17,7 @@ reach a score: every score that uses an invalid cell is left empty and the cell 
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Literal, Protocol
@@ -157,8 +158,11 @@ class ScoringContext:
 
 
 @dataclass(frozen=True, eq=False, kw_only=True)
-class ScoreDef:
-    """One score column: what it is, its range and its direction of improvement."""
+class ScoreDef(ABC):
+    """One score column: what it is, its range and its direction of improvement.
+
+    Abstract: a concrete score says how it is computed (:class:`ItemScale`, or an algorithmic
+    hook such as the EQ-5D value sets)."""
 
     name: str
     label: str
@@ -171,9 +175,9 @@ class ScoreDef:
     #: Ordered category labels, best first, for a categorical score (empty: continuous).
     categories: tuple[str, ...] = ()
 
+    @abstractmethod
     def compute(self, ctx: ScoringContext, done: Mapping[str, np.ndarray]) -> np.ndarray:
         """The score per row (NaN or None where it cannot be scored)."""
-        raise NotImplementedError
 
     def alpha_matrix(self, ctx: ScoringContext, instrument: Instrument) -> np.ndarray | None:
         """Item scores for Cronbach's alpha, or ``None`` when alpha does not apply."""
