@@ -317,6 +317,9 @@ class Instrument:
     #: The missing-item rule in words, and the options in force, for reports.
     missing_rule: str
     options: Mapping[str, str] = field(default_factory=dict)
+    #: Administered at the end of treatment only (no intake): response means an end
+    #: measurement, not a completer.
+    end_only: bool = False
 
     @property
     def item_names(self) -> tuple[str, ...]:

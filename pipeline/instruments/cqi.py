@@ -36,4 +36,5 @@ def build(params: ScoreParams) -> Instrument:
         primary=("cqi_grade",),
         burden={"cqi_grade": -1},
         missing_rule="the grade itself; missing when not given",
+        end_only=True,
     )

@@ -33,15 +33,17 @@ from scipy import stats
 
 from pipeline.change import effect_size
 from pipeline.instruments.catalogue import INSTRUMENTS
+from pipeline.instruments.registry import build_instruments
 from pipeline.reporting.suppression import (
     check_min_n,
     suppress_count,
     suppress_distribution,
 )
 
-#: Instruments of the response table, in print order.
 #: Instruments measured at the end of treatment only: a responder has an end measurement.
-END_ONLY_INSTRUMENTS: frozenset[str] = frozenset({"cqi"})
+END_ONLY_INSTRUMENTS: frozenset[str] = frozenset(
+    key for key, instrument in build_instruments().items() if instrument.end_only
+)
 #: Outcome scores of the annual report, in print order (instruments.md, methods.md).
 OUTCOMES: tuple[str, ...] = (
     "ssd12_total",

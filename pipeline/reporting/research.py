@@ -255,7 +255,7 @@ def response_table(trajectories: pd.DataFrame) -> Table:
             continue
         counts = ended[column].astype("string").fillna("none").value_counts()
         completers = int(counts.get("completer", 0))
-        if instrument == "cqi":
+        if instrument in END_ONLY_INSTRUMENTS:
             completers = int(counts.get("post_only", 0)) + completers
         rows.append(
             (
@@ -285,7 +285,7 @@ def response_rates(trajectories: pd.DataFrame) -> dict[str, float]:
     out = {}
     for instrument in INSTRUMENTS:
         column = f"response_{instrument}"
-        if instrument in ("cqi", "eq5d3l") or column not in ended or not len(ended):
+        if instrument in END_ONLY_INSTRUMENTS | {"eq5d3l"} or column not in ended or not len(ended):
             continue
         out[instrument] = float((ended[column].astype("string") == "completer").mean())
     return out
