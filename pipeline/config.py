@@ -27,9 +27,7 @@ PROCESSED = DATA / "processed"
 MODELS = DATA / "models"
 REPORTS = ROOT / "reports"
 METRICS = REPORTS / "metrics"
-#: The reference tables shipped beside the project (published coefficients, recoding keys).
-SHARED_REFERENCE = ROOT.parent / "shared" / "reference"
-#: The same tables, copied into the package so an installed pipeline can score without shared/.
+#: The published reference tables (coefficients, recoding keys), shipped inside the package.
 PACKAGE_REFERENCE = Path(__file__).resolve().parent / "instruments" / "reference"
 
 T = TypeVar("T")

@@ -6,14 +6,14 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from pipeline.models._mixed import (
+from pipeline.models.base import ModelError, ModelInputs
+from pipeline.models.mixed._mixed import (
     MixedSpec,
     build_design,
     build_mixed_analysis_set,
     fit_mixed,
     outcome_of,
 )
-from pipeline.models.base import ModelError, ModelInputs
 
 
 def _inputs() -> ModelInputs:

@@ -9,9 +9,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from pipeline.models import _lmm, _mixed
 from pipeline.models._simulate import DEFAULT_EFFECTS, OutcomeTruth, simulate_inputs
 from pipeline.models.base import ModelError
+from pipeline.models.mixed import _lmm, _mixed
 
 FORMULA = (
     "ssd12_total ~ years * (comorbid_asd + comorbid_ptsd + comorbid_depression)"

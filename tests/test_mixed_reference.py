@@ -16,8 +16,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from pipeline.models import _mixed
 from pipeline.models.base import FitResult
+from pipeline.models.mixed import _mixed
 
 REFERENCE = Path(__file__).resolve().parent / "reference"
 RTOL = 1e-4

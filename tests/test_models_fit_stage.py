@@ -16,6 +16,7 @@ from pipeline.stages import fit as stage
 
 ENTRY = {
     "model": "mixed_lm",
+    "family": "mixed",
     "formula": "ssd12_total ~ years * (comorbid_asd + comorbid_ptsd) + age_at_start + sex",
     "re_formula": "~years",
     "instrument": "ssd12",

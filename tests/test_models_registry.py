@@ -16,6 +16,7 @@ import json
 import pandas as pd
 import pytest
 
+from pipeline.config import ROOT as PROJECT
 from pipeline.config import read_params_file
 from pipeline.errors import ParamsError
 from pipeline.models import registry
@@ -29,7 +30,7 @@ from pipeline.models.base import (
     ModelInputs,
     check_fit_result,
 )
-from pipeline.models.mixed_lm import MixedLM
+from pipeline.models.mixed.mixed_lm import MixedLM
 
 PARAMS_MODELS = read_params_file().get("models") or {}
 
@@ -108,15 +109,31 @@ def test_unknown_model_key_is_a_one_line_params_error() -> None:
 
 def test_unknown_and_missing_hyper_parameters_are_params_errors() -> None:
     with pytest.raises(ParamsError, match=r"models\.x' has unknown key\(s\): formulae"):
-        registry.build("x", {"model": "mixed_lm", "formulae": "y ~ years"})
+        registry.build("x", {"model": "mixed_lm", "family": "mixed", "formulae": "y ~ years"})
     with pytest.raises(ParamsError, match=r"models\.x' is missing key 'formula'"):
-        registry.build("x", {"model": "mixed_lm"})
+        registry.build("x", {"model": "mixed_lm", "family": "mixed"})
     with pytest.raises(ParamsError, match=r"models\.x' is missing key 'model'"):
         registry.build("x", {"formula": "y ~ years"})
     with pytest.raises(ParamsError, match=r"models\.x': formula must read"):
-        registry.build("x", {"model": "mixed_lm", "formula": "y + years"})
+        registry.build("x", {"model": "mixed_lm", "family": "mixed", "formula": "y + years"})
     with pytest.raises(ParamsError, match=r"models\.x\.engine' must be one of"):
-        registry.build("x", {"model": "mixed_lm", "formula": "y ~ years", "engine": "lme4"})
+        registry.build(
+            "x", {"model": "mixed_lm", "family": "mixed", "formula": "y ~ years", "engine": "lme4"}
+        )
+
+
+def test_family_must_name_the_models_folder() -> None:
+    with pytest.raises(ParamsError, match=r"models\.x' is missing key 'family' \(here: mixed\)"):
+        registry.build("x", {"model": "mixed_lm", "formula": "y ~ years"})
+    with pytest.raises(ParamsError, match=r"models\.x\.family' is 'survival'.*models/mixed/"):
+        registry.build("x", {"model": "mixed_lm", "family": "survival", "formula": "y ~ years"})
+
+
+def test_every_model_lives_in_its_familys_folder() -> None:
+    for key in registry.keys():
+        family = registry.family_of(key)
+        assert registry.get(key).family == family
+        assert (PROJECT / "pipeline" / "models" / family / f"{key}.py").is_file()
 
 
 def test_build_coerces_lists_and_mappings() -> None:
@@ -124,6 +141,7 @@ def test_build_coerces_lists_and_mappings() -> None:
         "x",
         {
             "model": "mixed_lm",
+            "family": "mixed",
             "formula": "ssd12_total ~ years",
             "lrt_blocks": {"time": ["years"]},
             "reference_levels": {"sex": "m"},

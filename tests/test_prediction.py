@@ -24,15 +24,15 @@ import statsmodels.api as sm
 import statsmodels.formula.api as smf
 from sklearn.metrics import roc_auc_score
 
-from pipeline.models import _prediction_metrics as pm
-from pipeline.models._prediction import PredictionModel, build_prediction_set, pool_rubin
-from pipeline.models._prediction_engine import GroupFolds, ValidationRun, build_design
-from pipeline.models._prediction_evaluate import EvaluationSettings, evaluate
-from pipeline.models.ancova import Ancova
 from pipeline.models.base import ModelError, ModelInputs
-from pipeline.models.hgb_classifier import HGBClassifier
-from pipeline.models.logistic_l2 import LogisticL2
-from pipeline.models.ridge_regression import RidgeRegression
+from pipeline.models.prediction import _prediction_metrics as pm
+from pipeline.models.prediction._prediction import PredictionModel, build_prediction_set, pool_rubin
+from pipeline.models.prediction._prediction_engine import GroupFolds, ValidationRun, build_design
+from pipeline.models.prediction._prediction_evaluate import EvaluationSettings, evaluate
+from pipeline.models.prediction.ancova import Ancova
+from pipeline.models.prediction.hgb_classifier import HGBClassifier
+from pipeline.models.prediction.logistic_l2 import LogisticL2
+from pipeline.models.prediction.ridge_regression import RidgeRegression
 
 FAST: dict[str, Any] = {
     "repeats": 2,

@@ -14,7 +14,7 @@ import pytest
 from sklearn.experimental import enable_iterative_imputer  # noqa: F401
 from sklearn.impute import IterativeImputer
 
-from pipeline.models._prediction_impute import ChainedEquationsImputer
+from pipeline.models.prediction._prediction_impute import ChainedEquationsImputer
 
 
 @pytest.fixture(scope="module")

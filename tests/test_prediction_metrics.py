@@ -18,7 +18,7 @@ import pytest
 import statsmodels.api as sm
 from sklearn.metrics import brier_score_loss, r2_score, roc_auc_score
 
-from pipeline.models import _prediction_metrics as pm
+from pipeline.models.prediction import _prediction_metrics as pm
 
 # A small hand example: 12 predictions (with ties) and outcomes.
 P_SMALL = np.array([0.05, 0.1, 0.2, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.8, 0.95])

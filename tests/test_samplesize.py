@@ -12,7 +12,7 @@ import math
 
 import pytest
 
-from pipeline import samplesize
+from pipeline.models.prediction import _samplesize as samplesize
 
 # pmsampsize(type = "b", rsquared, parameters, prevalence): criteria 1-3 and the final n.
 BINARY_CASES = [

@@ -23,7 +23,7 @@ from lifelines import CoxPHFitter
 
 from pipeline.change import reliable_change_threshold
 from pipeline.config import read_params_file
-from pipeline.models import _survival, _survival_fit, registry
+from pipeline.models import registry
 from pipeline.models.base import (
     COEFFICIENT_COLUMNS,
     FitResult,
@@ -31,8 +31,9 @@ from pipeline.models.base import (
     ModelInputs,
     check_fit_result,
 )
-from pipeline.models.cox_ph import CoxPH
-from pipeline.models.kaplan_meier import KaplanMeier
+from pipeline.models.survival import _survival, _survival_fit
+from pipeline.models.survival.cox_ph import CoxPH
+from pipeline.models.survival.kaplan_meier import KaplanMeier
 from pipeline.stages import fit as stage
 
 SURVIVAL_ENTRIES = ("dropout_km", "dropout_cox", "improvement_km", "improvement_cox", "reentry_km")
@@ -690,7 +691,12 @@ def test_end_to_end_synthetic_export_recovers_the_planted_opioid_hazard_ratio(
 
 def test_stage_writes_hazard_ratios_after_the_outputs_md_columns(tmp_path: Path) -> None:
     inputs = _simulated_dropout(600, seed=2, log_hr={"comorbid_opioid": math.log(2.0)})
-    entry = {"model": "cox_ph", "outcome": "dropout", "covariates": ["comorbid_opioid", "cfs"]}
+    entry = {
+        "model": "cox_ph",
+        "family": "survival",
+        "outcome": "dropout",
+        "covariates": ["comorbid_opioid", "cfs"],
+    }
     result = stage.fit_entry("dropout_small", entry, inputs)
     stage.write_result(result, tmp_path / "dropout_small")
     written = pd.read_csv(tmp_path / "dropout_small" / "coefficients.csv")
@@ -703,7 +709,12 @@ def test_stage_writes_hazard_ratios_after_the_outputs_md_columns(tmp_path: Path)
     np.testing.assert_allclose(written["hazard_ratio"], np.exp(written["estimate"]), rtol=1e-9)
     files = sorted(p.name for p in (tmp_path / "dropout_small").iterdir())
     assert files == ["coefficients.csv", "metrics.json", "ph_test.csv", "schoenfeld_residuals.csv"]
-    km_entry = {"model": "kaplan_meier", "outcome": "dropout", "groups": ["comorbid_opioid"]}
+    km_entry = {
+        "model": "kaplan_meier",
+        "family": "survival",
+        "outcome": "dropout",
+        "groups": ["comorbid_opioid"],
+    }
     stage.write_result(stage.fit_entry("km", km_entry, inputs), tmp_path / "km")
     files = sorted(p.name for p in (tmp_path / "km").iterdir())
     assert files == [

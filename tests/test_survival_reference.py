@@ -23,8 +23,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from pipeline.models import _survival_fit
-from pipeline.models.kaplan_meier import _labels
+from pipeline.models.survival import _survival_fit
+from pipeline.models.survival.kaplan_meier import _labels
 
 REFERENCE = Path(__file__).resolve().parent / "reference"
 RTOL = 1e-4

@@ -18,7 +18,7 @@ import pandas as pd
 import pytest
 import yaml
 
-from pipeline.config import PARAMS_PATH, SHARED_REFERENCE, build_params, load_params
+from pipeline.config import PACKAGE_REFERENCE, PARAMS_PATH, build_params, load_params
 from pipeline.errors import ParamsError, PipelineError
 from pipeline.instruments.catalogue import INSTRUMENT_ITEMS, item_columns
 from pipeline.synth import SynthParams, generate, simulate
@@ -321,7 +321,7 @@ def test_cqi_grade_rises_with_improvement(large_tables: dict[str, pd.DataFrame])
 
 
 def test_rand36_key_matches_the_reference_recoding() -> None:
-    recode = pd.read_csv(SHARED_REFERENCE / "rand36_recode.csv")
+    recode = pd.read_csv(PACKAGE_REFERENCE / "rand36_recode.csv")
     for number, spec in enumerate(INSTRUMENT_ITEMS["rand36"], start=1):
         rows = recode[recode["item"] == number].sort_values("raw_value")
         assert rows["raw_value"].tolist() == list(range(spec.low, spec.high + 1))
@@ -331,7 +331,7 @@ def test_rand36_key_matches_the_reference_recoding() -> None:
 
 
 def test_rand36_scales_move_with_ssd12(large_tables: dict[str, pd.DataFrame]) -> None:
-    recode = pd.read_csv(SHARED_REFERENCE / "rand36_recode.csv")
+    recode = pd.read_csv(PACKAGE_REFERENCE / "rand36_recode.csv")
     rand = large_tables["rand36"].copy()
     scales: dict[str, list[pd.Series]] = {}
     for number in range(1, 37):

@@ -1,11 +1,14 @@
 """The model registry: registry key = module file name = the ``model:`` value in params.yaml.
 
-Every public module of :mod:`pipeline.models` other than :mod:`~pipeline.models.base` and this
-one holds exactly one model: a concrete :class:`~pipeline.models.base.Model` subclass defined
-in that module. Private modules (``_*.py``) hold code shared by a family (analysis sets,
-numerical engines, synthetic inputs for tests). Adding a model is therefore one file plus one
-``params.yaml`` entry; the ``fit`` stage, the contract tests and the reports find it here.
-Modules are imported lazily, so fitting one entry imports only its own model module.
+Models live in one package per family (:data:`~pipeline.models.base.FAMILIES`):
+``pipeline/models/mixed/``, ``pipeline/models/survival/``, ``pipeline/models/prediction/``.
+Every public module of a family package holds exactly one model: a concrete
+:class:`~pipeline.models.base.Model` subclass of that family, defined in that module. Private
+modules (``_*.py``) hold the family's code (analysis sets, numerical engines, outputs). A key is
+unique across families. Adding a model is therefore one file in its family's folder plus one
+``params.yaml`` entry (``model:`` the key, ``family:`` the folder, which ``dvc.yaml`` lists as
+the entry's code); the ``fit`` stage, the contract tests and the reports find it here. Modules
+are imported lazily, so fitting one entry imports only its own family.
 """
 
 from __future__ import annotations
@@ -22,18 +25,40 @@ from pipeline.config import build_params
 from pipeline.errors import ParamsError
 from pipeline.models.base import FAMILIES, Model, ModelError
 
-#: Modules of :mod:`pipeline.models` that are infrastructure, not models.
-_INFRASTRUCTURE = frozenset({"base", "registry"})
+
+@cache
+def _locations() -> dict[str, str]:
+    """Registry key -> family package, over every family folder.
+
+    Raises
+    ------
+    ParamsError
+        When two families hold a model module of the same name.
+    """
+    found: dict[str, str] = {}
+    for family in FAMILIES:
+        package = importlib.import_module(f"{models_package.__name__}.{family}")
+        for info in pkgutil.iter_modules(package.__path__):
+            if info.ispkg or info.name.startswith("_"):
+                continue
+            if info.name in found:
+                raise ParamsError(
+                    f"model '{info.name}' is defined in two families "
+                    f"({found[info.name]} and {family}): registry keys must be unique"
+                )
+            found[info.name] = family
+    return found
 
 
 def keys() -> tuple[str, ...]:
-    """The registry keys (model module names), sorted."""
-    names = (
-        info.name
-        for info in pkgutil.iter_modules(models_package.__path__)
-        if not info.ispkg and not info.name.startswith("_") and info.name not in _INFRASTRUCTURE
-    )
-    return tuple(sorted(names))
+    """The registry keys (model module names over every family folder), sorted."""
+    return tuple(sorted(_locations()))
+
+
+def family_of(key: str) -> str:
+    """The family folder that holds model ``key`` (``mixed``, ``survival`` or ``prediction``)."""
+    get(key)
+    return _locations()[key]
 
 
 @cache
@@ -49,10 +74,12 @@ def get(key: str) -> type[Model]:
     available = keys()
     if key not in available:
         raise ParamsError(
-            f"unknown model '{key}': no pipeline/models/{key}.py "
+            f"unknown model '{key}': no pipeline/models/<family>/{key}.py "
             f"(available: {', '.join(available) or 'none'})"
         )
-    module = importlib.import_module(f"{models_package.__name__}.{key}")
+    family = _locations()[key]
+    where = f"pipeline/models/{family}/{key}.py"
+    module = importlib.import_module(f"{models_package.__name__}.{family}.{key}")
     found = [
         obj
         for obj in vars(module).values()
@@ -62,12 +89,10 @@ def get(key: str) -> type[Model]:
         and obj.__module__ == module.__name__
     ]
     if len(found) != 1:
-        raise ParamsError(
-            f"pipeline/models/{key}.py must define exactly one model class; found {len(found)}"
-        )
+        raise ParamsError(f"{where} must define exactly one model class; found {len(found)}")
     cls = found[0]
-    if getattr(cls, "family", None) not in FAMILIES:
-        raise ParamsError(f"pipeline/models/{key}.py: family must be one of {', '.join(FAMILIES)}")
+    if getattr(cls, "family", None) != family:
+        raise ParamsError(f"{where}: the model's family must be '{family}', its folder")
     return cls
 
 
@@ -79,7 +104,8 @@ def build(entry_name: str, params_entry: Mapping[str, Any] | None) -> Model:
     entry_name
         The entry's key under ``models:`` (also the output folder ``data/models/<name>/``).
     params_entry
-        The entry's mapping: ``model: <registry key>`` plus the hyper-parameters, checked by
+        The entry's mapping: ``model: <registry key>``, ``family: <its folder>`` (what
+        ``dvc.yaml`` lists as the entry's code) plus the hyper-parameters, checked by
         :func:`pipeline.config.build_params` (unknown or missing keys, wrong types are one-line
         :class:`~pipeline.errors.ParamsError`).
     """
@@ -92,7 +118,14 @@ def build(entry_name: str, params_entry: Mapping[str, Any] | None) -> Model:
     if not isinstance(key, str):
         raise ParamsError(f"params.yaml '{where}.model' must be text")
     cls = get(key)
-    hyper = {k: v for k, v in params_entry.items() if k != "model"}
+    if "family" not in params_entry:
+        raise ParamsError(f"params.yaml '{where}' is missing key 'family' (here: {cls.family})")
+    if params_entry["family"] != cls.family:
+        raise ParamsError(
+            f"params.yaml '{where}.family' is '{params_entry['family']}', "
+            f"but model '{key}' is in pipeline/models/{cls.family}/"
+        )
+    hyper = {k: v for k, v in params_entry.items() if k not in ("model", "family")}
     try:
         return build_params(cls, hyper, where)
     except ModelError as exc:

@@ -12,7 +12,7 @@ the ``fit`` block, and writes (``../shared/docs/outputs.md``, *Models*):
 
 Each family selects its own analysis set from the two tables (mixed models: trajectories with
 research consent, administrations linked to a trajectory at intake, interim or end; see
-:func:`pipeline.models._mixed.build_mixed_analysis_set`) and reports every selection step in
+:func:`pipeline.models.mixed._mixed.build_mixed_analysis_set`) and reports every selection step in
 ``metrics.json`` under ``analysis_set``.
 
 Outputs are deterministic (rows in model order, floats to 10 significant digits, sorted JSON

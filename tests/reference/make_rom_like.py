@@ -12,8 +12,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pipeline.models._mixed import build_mixed_analysis_set
 from pipeline.models._simulate import simulate_inputs
+from pipeline.models.mixed._mixed import build_mixed_analysis_set
 
 HERE = Path(__file__).resolve().parent
 SEED = 20240601

@@ -21,7 +21,7 @@ that saw the first.
 
 Missing predictor values are multiply imputed *inside* the procedure: chained equations with
 Bayesian linear-regression draws (mice's "norm" method; van Buuren & Groothuis-Oudshoorn 2011;
-:class:`~pipeline.models._prediction_impute.ChainedEquationsImputer`, the equivalent of
+:class:`~pipeline.models.prediction._prediction_impute.ChainedEquationsImputer`, the equivalent of
 scikit-learn's ``IterativeImputer(sample_posterior=True)``) are fitted on the training rows
 only, ``m`` times with different seeds, and the ``m`` pipelines' predictions are averaged
 (Wood, Royston & White 2015). The outcome is not part of the imputation model, so the same
@@ -87,8 +87,8 @@ from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import OneHotEncoder, StandardScaler
 from threadpoolctl import threadpool_limits
 
-from pipeline.models import _prediction_metrics as pm
-from pipeline.models._prediction_impute import ChainedEquationsImputer
+from pipeline.models.prediction import _prediction_metrics as pm
+from pipeline.models.prediction._prediction_impute import ChainedEquationsImputer
 
 Kind = Literal["binary", "continuous"]
 #: Largest stacked matrix (rows) scored at once by the permutation importance.

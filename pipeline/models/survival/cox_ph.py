@@ -2,7 +2,7 @@
 
 Estimand: exp(beta_j), the hazard ratio of covariate j -- the ratio of the instantaneous rates of
 the event (drop-out, reliable improvement on the SSD-12, re-entry after a regular end; see
-:mod:`pipeline.models._survival`) between trajectories that differ by one unit in j (or have
+:mod:`pipeline.models.survival._survival`) between trajectories that differ by one unit in j (or have
 level j against the reference level), all other covariates equal, assumed constant over time
 (Cox 1972). Estimated by maximum partial likelihood with Efron's (1977) treatment of tied times,
 as R's ``coxph`` by default; Wald 95% intervals and p-values. For ``dropout`` and ``reentry`` a
@@ -42,8 +42,8 @@ import math
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, Literal, Self
 
-from pipeline.models import _survival, _survival_fit
 from pipeline.models.base import FitResult, Model, ModelError, ModelInputs
+from pipeline.models.survival import _survival, _survival_fit
 
 
 def _default_reference_levels() -> dict[str, str]:
@@ -64,7 +64,7 @@ class CoxPH(Model):
     Parameters
     ----------
     outcome
-        ``dropout``, ``improvement`` or ``reentry`` (:mod:`pipeline.models._survival`).
+        ``dropout``, ``improvement`` or ``reentry`` (:mod:`pipeline.models.survival._survival`).
     covariates
         Baseline columns of ``trajectories`` (``comorbid_*``, ``cfs``, ``age_at_start``,
         ``sex``, ``diagnosis``, ``symptom_duration_years``, ``prior_treatments``,

@@ -21,9 +21,9 @@ trajectories of one client are kept and resampled together. The flow from all tr
 the analysed set is reported (TRIPOD+AI item 20a), with the number of missing values per
 predictor (item 20b).
 
-Validation, measures and intervals: :mod:`pipeline.models._prediction_engine` and
-:mod:`pipeline.models._prediction_evaluate`. Sample size: the Riley et al. minimum
-(:mod:`pipeline.samplesize`) for the number of model-matrix parameters, the observed outcome
+Validation, measures and intervals: :mod:`pipeline.models.prediction._prediction_engine` and
+:mod:`pipeline.models.prediction._prediction_evaluate`. Sample size: the Riley et al. minimum
+(:mod:`pipeline.models.prediction._samplesize`) for the number of model-matrix parameters, the observed outcome
 proportion (or mean and SD) and an anticipated R² (``anticipated_r2``; by default Nagelkerke
 R² = 0.15, the conservative choice of Riley et al. 2020, i.e. Cox-Snell R² = 0.15 x its maximum
 for a binary outcome and R² = 0.15 for a continuous one), next to the n available. For tree
@@ -65,9 +65,10 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from pipeline import samplesize
-from pipeline.models import _prediction_metrics as pm
-from pipeline.models._prediction_engine import (
+from pipeline.models.base import COEFFICIENT_COLUMNS, FitResult, Model, ModelError, ModelInputs
+from pipeline.models.prediction import _prediction_metrics as pm
+from pipeline.models.prediction import _samplesize as samplesize
+from pipeline.models.prediction._prediction_engine import (
     Design,
     EstimatorSpec,
     FittedProcedure,
@@ -78,13 +79,12 @@ from pipeline.models._prediction_engine import (
     grid_candidates,
     run_validation,
 )
-from pipeline.models._prediction_evaluate import (
+from pipeline.models.prediction._prediction_evaluate import (
     Evaluation,
     EvaluationSettings,
     evaluate,
     importance_table,
 )
-from pipeline.models.base import COEFFICIENT_COLUMNS, FitResult, Model, ModelError, ModelInputs
 
 #: Baseline predictors used unless an entry lists its own (shell patterns allowed).
 DEFAULT_PREDICTORS: tuple[str, ...] = (

@@ -5,7 +5,7 @@ the baseline predictors, from an ensemble of shallow regression trees fitted sta
 log-loss gradient (Friedman 2001; scikit-learn ``HistGradientBoostingClassifier``), which can
 pick up non-linear effects and interactions that the logistic model leaves out; tree depth and
 learning rate are tuned by cross-validated log loss inside every training set. Validation,
-measures and outputs: :mod:`pipeline.models._prediction`. Such flexible models need more data
+measures and outputs: :mod:`pipeline.models.prediction._prediction`. Such flexible models need more data
 than regression for the same stability (van der Ploeg et al. 2014); compare the validated
 calibration with the logistic model's before preferring it.
 
@@ -27,7 +27,7 @@ from typing import Any, ClassVar, Self
 
 from sklearn.ensemble import HistGradientBoostingClassifier
 
-from pipeline.models._prediction import BinaryPredictionModel, example_settings
+from pipeline.models.prediction._prediction import BinaryPredictionModel, example_settings
 
 
 def _grid() -> dict[str, tuple[Any, ...]]:
@@ -46,7 +46,7 @@ def _fixed() -> dict[str, Any]:
 @dataclass(frozen=True)
 class HGBClassifier(BinaryPredictionModel):
     """Histogram gradient boosting classifier (``model: hgb_classifier``); fields as
-    :class:`~pipeline.models._prediction.BinaryPredictionModel`."""
+    :class:`~pipeline.models.prediction._prediction.BinaryPredictionModel`."""
 
     estimator_class: ClassVar[type] = HistGradientBoostingClassifier
     scale: ClassVar[bool] = False

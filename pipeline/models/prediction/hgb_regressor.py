@@ -4,7 +4,7 @@ Estimand: the expected change (end minus intake; by default the SSD-12 total) gi
 baseline predictors, from an ensemble of shallow regression trees fitted stagewise to the
 squared-error gradient (Friedman 2001; scikit-learn ``HistGradientBoostingRegressor``); tree
 depth and learning rate are tuned by cross-validated squared error inside every training set.
-Validation, measures and outputs: :mod:`pipeline.models._prediction`.
+Validation, measures and outputs: :mod:`pipeline.models.prediction._prediction`.
 
 No coefficients: ``coefficients.csv`` lists ``importance[<predictor>]`` (permutation importance,
 drop in R² on held-out rows).
@@ -22,7 +22,7 @@ from typing import Any, ClassVar, Self
 
 from sklearn.ensemble import HistGradientBoostingRegressor
 
-from pipeline.models._prediction import ContinuousPredictionModel, example_settings
+from pipeline.models.prediction._prediction import ContinuousPredictionModel, example_settings
 
 
 def _grid() -> dict[str, tuple[Any, ...]]:
@@ -41,7 +41,7 @@ def _fixed() -> dict[str, Any]:
 @dataclass(frozen=True)
 class HGBRegressor(ContinuousPredictionModel):
     """Histogram gradient boosting regressor (``model: hgb_regressor``); fields as
-    :class:`~pipeline.models._prediction.PredictionModel`."""
+    :class:`~pipeline.models.prediction._prediction.PredictionModel`."""
 
     estimator_class: ClassVar[type] = HistGradientBoostingRegressor
     scale: ClassVar[bool] = False

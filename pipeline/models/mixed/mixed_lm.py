@@ -7,7 +7,7 @@ holding the other fixed effects constant ("does comorbidity *a* change the rate 
 improvement"), with a random intercept and a random slope per trajectory (Laird & Ware 1982).
 Estimated by REML through lme4's profiled criterion (Bates et al. 2015) or, as the reference
 implementation, statsmodels' ``MixedLM``; a block of terms (e.g. every comorbidity by time
-interaction) is tested by a likelihood-ratio test of ML refits. See :mod:`pipeline.models._mixed`
+interaction) is tested by a likelihood-ratio test of ML refits. See :mod:`pipeline.models.mixed._mixed`
 for the analysis set and the inference.
 
 References
@@ -22,8 +22,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import ClassVar, Literal, Self
 
-from pipeline.models import _mixed
 from pipeline.models.base import FitResult, Model, ModelError, ModelInputs
+from pipeline.models.mixed import _mixed
 
 
 def _default_reference_levels() -> dict[str, str]:

@@ -10,7 +10,7 @@ the end score or the change is the dependent variable; only the intake coefficie
 Two roles:
 
 - *prediction*: a scikit-learn ``LinearRegression`` of the change on the intake score and the
-  predictors, inside the validated procedure of :mod:`pipeline.models._prediction` (its
+  predictors, inside the validated procedure of :mod:`pipeline.models.prediction._prediction` (its
   predictions equal those of the end-score model minus the intake score);
 - *inference*: ``coefficients.csv`` holds statsmodels ``OLS`` estimates of the end-score model
   with t intervals and p-values. With missing predictor values the model is fitted on each of
@@ -41,22 +41,22 @@ import pandas as pd
 import statsmodels.api as sm
 from sklearn.linear_model import LinearRegression
 
-from pipeline.models._prediction import (
+from pipeline.models.base import ModelError
+from pipeline.models.prediction._prediction import (
     ContinuousPredictionModel,
     PredictionSet,
     coefficient_frame,
     example_settings,
     pool_rubin,
 )
-from pipeline.models._prediction_engine import (
+from pipeline.models.prediction._prediction_engine import (
     Design,
     ValidationRun,
     derive_seed,
     imputation_bounds,
     make_preprocessor,
 )
-from pipeline.models._prediction_impute import ChainedEquationsImputer
-from pipeline.models.base import ModelError
+from pipeline.models.prediction._prediction_impute import ChainedEquationsImputer
 
 CHANGE_SUFFIX = "_change"
 
@@ -66,7 +66,7 @@ class Ancova(ContinuousPredictionModel):
     """ANCOVA of an end score (``model: ancova``); ``target`` must be a ``<score>_change``
     column with ``<score>_intake`` and ``<score>_end`` beside it. The intake score is added to
     the predictors when they do not name it. Other fields as
-    :class:`~pipeline.models._prediction.PredictionModel` (``grid`` unused)."""
+    :class:`~pipeline.models.prediction._prediction.PredictionModel` (``grid`` unused)."""
 
     estimator_class: ClassVar[type] = LinearRegression
 

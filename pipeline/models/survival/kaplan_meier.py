@@ -1,7 +1,7 @@
 """Kaplan-Meier curves with 95% CIs and numbers at risk, overall and per group; log-rank tests.
 
 Estimand: S(t), the probability that the event (drop-out, reliable improvement on the SSD-12,
-re-entry after a regular end; see :mod:`pipeline.models._survival`) has not happened by t years,
+re-entry after a regular end; see :mod:`pipeline.models.survival._survival`) has not happened by t years,
 for all research-consenting trajectories and within each level of every grouping factor (each
 comorbidity, diagnosis ...), estimated by the product-limit estimator (Kaplan & Meier 1958) with
 the Greenwood (1926) variance and log(-log) pointwise intervals (Kalbfleisch & Prentice 1980);
@@ -48,8 +48,8 @@ from typing import Any, ClassVar, Self
 import numpy as np
 import pandas as pd
 
-from pipeline.models import _survival, _survival_fit
 from pipeline.models.base import COEFFICIENT_COLUMNS, FitResult, Model, ModelError, ModelInputs
+from pipeline.models.survival import _survival, _survival_fit
 
 
 @dataclass(frozen=True)
@@ -59,7 +59,7 @@ class KaplanMeier(Model):
     Parameters
     ----------
     outcome
-        ``dropout``, ``improvement`` or ``reentry`` (:mod:`pipeline.models._survival`).
+        ``dropout``, ``improvement`` or ``reentry`` (:mod:`pipeline.models.survival._survival`).
     groups
         Grouping factors (trajectory columns: ``comorbid_*``, ``cfs``, ``diagnosis``, ``sex``
         ...); each gets a curve per level and a log-rank test. Trajectories missing the factor

@@ -3,7 +3,7 @@
 Estimand: the expected change (end minus intake; by default the SSD-12 total) given the
 baseline predictors, as the average of regression trees grown on bootstrap samples with random
 predictor subsets (Breiman 2001; scikit-learn ``RandomForestRegressor``); the leaf size is tuned by cross-validated squared error inside every
-training set. Validation, measures and outputs: :mod:`pipeline.models._prediction`.
+training set. Validation, measures and outputs: :mod:`pipeline.models.prediction._prediction`.
 
 No coefficients: ``coefficients.csv`` lists ``importance[<predictor>]`` (permutation importance,
 drop in R² on held-out rows).
@@ -20,7 +20,7 @@ from typing import Any, ClassVar, Self
 
 from sklearn.ensemble import RandomForestRegressor
 
-from pipeline.models._prediction import ContinuousPredictionModel, example_settings
+from pipeline.models.prediction._prediction import ContinuousPredictionModel, example_settings
 
 
 def _grid() -> dict[str, tuple[Any, ...]]:
@@ -34,7 +34,7 @@ def _fixed() -> dict[str, Any]:
 @dataclass(frozen=True)
 class RandomForestRegressorModel(ContinuousPredictionModel):
     """Random forest regressor (``model: random_forest_regressor``); fields as
-    :class:`~pipeline.models._prediction.PredictionModel`."""
+    :class:`~pipeline.models.prediction._prediction.PredictionModel`."""
 
     estimator_class: ClassVar[type] = RandomForestRegressor
     scale: ClassVar[bool] = False

@@ -7,7 +7,7 @@ logistic model whose coefficients are shrunk towards zero by an L2 penalty; the 
 inside every training set. Penalisation counters the overfitting of maximum likelihood at this
 sample size (le Cessie & van Houwelingen 1992; Steyerberg 2019, chapter 13), though it does not
 guarantee calibration in small samples (Van Calster et al. 2020). Validation, measures and
-outputs: :mod:`pipeline.models._prediction`.
+outputs: :mod:`pipeline.models.prediction._prediction`.
 
 ``coefficients.csv`` holds the final model's coefficients (log odds per unit of each predictor;
 dummies against the reference level), averaged over the imputations; penalised estimates have
@@ -31,13 +31,13 @@ from typing import Any, ClassVar, Self
 import pandas as pd
 from sklearn.linear_model import LogisticRegression
 
-from pipeline.models._prediction import (
+from pipeline.models.prediction._prediction import (
     BinaryPredictionModel,
     PredictionSet,
     example_settings,
     penalised_coefficients,
 )
-from pipeline.models._prediction_engine import Design, ValidationRun
+from pipeline.models.prediction._prediction_engine import Design, ValidationRun
 
 
 def _grid() -> dict[str, tuple[Any, ...]]:
@@ -51,7 +51,7 @@ def _fixed() -> dict[str, Any]:
 @dataclass(frozen=True)
 class LogisticL2(BinaryPredictionModel):
     """L2-penalised logistic regression (``model: logistic_l2``); fields as
-    :class:`~pipeline.models._prediction.BinaryPredictionModel`, ``grid`` over ``C``."""
+    :class:`~pipeline.models.prediction._prediction.BinaryPredictionModel`, ``grid`` over ``C``."""
 
     estimator_class: ClassVar[type] = LogisticRegression
 

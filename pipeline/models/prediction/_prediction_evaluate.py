@@ -49,8 +49,8 @@ import pandas as pd
 from joblib import Parallel, delayed
 from threadpoolctl import threadpool_limits
 
-from pipeline.models import _prediction_metrics as pm
-from pipeline.models._prediction_engine import Design, Kind, ValidationRun, derive_seed
+from pipeline.models.prediction import _prediction_metrics as pm
+from pipeline.models.prediction._prediction_engine import Design, Kind, ValidationRun, derive_seed
 
 #: Separates subgroup, level and measure in the flat keys of a measures mapping.
 SEP = "|"

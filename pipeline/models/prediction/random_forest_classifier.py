@@ -3,7 +3,7 @@
 Estimand: the probability of the event (by default reliable improvement on the SSD-12) given
 the baseline predictors, as the average vote of trees grown on bootstrap samples with random
 predictor subsets (Breiman 2001; scikit-learn ``RandomForestClassifier``); the leaf size is tuned by cross-validated log loss inside every training
-set. Validation, measures and outputs: :mod:`pipeline.models._prediction`. Forest probabilities
+set. Validation, measures and outputs: :mod:`pipeline.models.prediction._prediction`. Forest probabilities
 are often poorly calibrated (pulled towards the middle); read the validated calibration slope.
 
 No coefficients: ``coefficients.csv`` lists ``importance[<predictor>]`` (permutation importance,
@@ -21,7 +21,7 @@ from typing import Any, ClassVar, Self
 
 from sklearn.ensemble import RandomForestClassifier
 
-from pipeline.models._prediction import BinaryPredictionModel, example_settings
+from pipeline.models.prediction._prediction import BinaryPredictionModel, example_settings
 
 
 def _grid() -> dict[str, tuple[Any, ...]]:
@@ -35,7 +35,7 @@ def _fixed() -> dict[str, Any]:
 @dataclass(frozen=True)
 class RandomForestClassifierModel(BinaryPredictionModel):
     """Random forest classifier (``model: random_forest_classifier``); fields as
-    :class:`~pipeline.models._prediction.BinaryPredictionModel`."""
+    :class:`~pipeline.models.prediction._prediction.BinaryPredictionModel`."""
 
     estimator_class: ClassVar[type] = RandomForestClassifier
     scale: ClassVar[bool] = False

@@ -41,8 +41,8 @@ import pandas as pd
 import patsy
 import scipy.stats
 
-from pipeline.models import _lmm
 from pipeline.models.base import COEFFICIENT_COLUMNS, FitResult, ModelError, ModelInputs
+from pipeline.models.mixed import _lmm
 
 #: Timepoints whose measurements enter the models (during treatment).
 TIMEPOINTS: tuple[str, ...] = ("intake", "interim", "end")

@@ -5,7 +5,7 @@ Estimand: the expected change (end minus intake; by default the SSD-12 total,
 included (so the model is an ANCOVA of the end score with shrunken coefficients); the penalty
 ``alpha`` (on standardised predictors) is tuned by cross-validated squared error inside every
 training set (Hoerl & Kennard 1970; Steyerberg 2019, chapter 13). Validation, measures and
-outputs: :mod:`pipeline.models._prediction`.
+outputs: :mod:`pipeline.models.prediction._prediction`.
 
 ``coefficients.csv`` holds the final model's coefficients (points of change per unit of each
 predictor), averaged over the imputations, without standard errors (penalised estimates).
@@ -25,13 +25,13 @@ from typing import Any, ClassVar, Self
 import pandas as pd
 from sklearn.linear_model import Ridge
 
-from pipeline.models._prediction import (
+from pipeline.models.prediction._prediction import (
     ContinuousPredictionModel,
     PredictionSet,
     example_settings,
     penalised_coefficients,
 )
-from pipeline.models._prediction_engine import Design, ValidationRun
+from pipeline.models.prediction._prediction_engine import Design, ValidationRun
 
 
 def _grid() -> dict[str, tuple[Any, ...]]:
@@ -41,7 +41,7 @@ def _grid() -> dict[str, tuple[Any, ...]]:
 @dataclass(frozen=True)
 class RidgeRegression(ContinuousPredictionModel):
     """Ridge regression (``model: ridge_regression``); fields as
-    :class:`~pipeline.models._prediction.PredictionModel`, ``grid`` over ``alpha``."""
+    :class:`~pipeline.models.prediction._prediction.PredictionModel`, ``grid`` over ``alpha``."""
 
     estimator_class: ClassVar[type] = Ridge
 
