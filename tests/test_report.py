@@ -172,7 +172,7 @@ def test_research_report_sections(built: tuple[Path, Path]) -> None:
         assert f'id="{anchor}"' in page
     for name in MODELS:
         assert f'id="{name}"' in page
-    assert "Provenance" in page and "git commit" in page
+    assert "Provenance" in page and "code fingerprint" in page
 
 
 def test_population_switch(repro_project: Path, tmp_path: Path) -> None:

@@ -1,13 +1,16 @@
-"""The provenance block of every report: commit, DVC hashes, parameters, package versions.
+"""The provenance block of every report: code and data fingerprints, parameters, versions.
 
-:func:`collect` is pure given what the stage read (``git rev-parse HEAD``, the dirty flag,
-``dvc.lock``, ``params.yaml`` and the installed package versions); :func:`blocks` renders it.
-Nothing here carries a time stamp or an absolute path, so the block is identical for identical
-inputs.
+:func:`collect` is pure given what the stage read (``dvc.lock``, ``params.yaml`` and the
+installed package versions); :func:`blocks` renders it. Nothing here carries a time stamp, an
+absolute path or the git commit: a report is a DVC output recorded in ``dvc.lock``, so it cannot
+name the commit that records it without changing with every commit. The code is identified
+instead by :func:`code_fingerprint`, a digest of the DVC hashes of every code dependency of the
+stages behind the report; the commit whose ``dvc.lock`` holds the same hashes is the code.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections.abc import Iterable, Mapping
 from typing import Any
@@ -57,6 +60,24 @@ def lock_hashes(lock: Mapping[str, Any], stages: Iterable[str]) -> list[dict[str
     return [entries[k] for k in sorted(entries)]
 
 
+def code_fingerprint(lock: Mapping[str, Any], stages: Iterable[str]) -> str:
+    """SHA-256 (first 16 hex digits) of the DVC hashes of the code the ``stages`` depend on.
+
+    Every dependency under ``pipeline/`` of each stage in ``dvc.lock`` enters as ``path md5``,
+    sorted, so the same code gives the same fingerprint in any clone and at any commit.
+    """
+    locked = lock.get("stages", {}) or {}
+    lines = sorted(
+        {
+            f"{dep['path']} {dep.get('md5', dep.get('hash', ''))}"
+            for stage in set(stages)
+            for dep in (locked.get(stage, {}) or {}).get("deps", []) or []
+            if str(dep.get("path", "")).startswith("pipeline")
+        }
+    )
+    return hashlib.sha256("\n".join(lines).encode("utf-8")).hexdigest()[:16]
+
+
 def flatten(params: Mapping[str, Any], prefix: str = "") -> list[tuple[str, str]]:
     """``params`` as sorted (dotted key, JSON value) pairs."""
     out: list[tuple[str, str]] = []
@@ -72,8 +93,6 @@ def flatten(params: Mapping[str, Any], prefix: str = "") -> list[tuple[str, str]
 
 def collect(
     *,
-    commit: str,
-    dirty: bool,
     lock: Mapping[str, Any],
     stages: Iterable[str],
     params: Mapping[str, Any],
@@ -81,8 +100,7 @@ def collect(
 ) -> dict[str, Any]:
     """The provenance record (JSON-able)."""
     return {
-        "git_commit": commit,
-        "git_dirty": bool(dirty),
+        "code_fingerprint": code_fingerprint(lock, stages),
         "data": lock_hashes(lock, stages),
         "params": dict(flatten(params)),
         "packages": {k: versions[k] for k in sorted(versions)},
@@ -92,20 +110,16 @@ def collect(
 def blocks(record: Mapping[str, Any], lang: str) -> list[Block]:
     """The provenance section, Dutch (``nl``) or English (``en``)."""
     dutch = lang == "nl"
-    dirty = record["git_dirty"]
-    state = (
-        ("met lokale wijzigingen (niet gecommit)" if dirty else "zonder lokale wijzigingen")
-        if dutch
-        else ("with uncommitted changes" if dirty else "clean working tree")
-    )
     intro = (
-        f"Gemaakt met code-versie (git commit) {record['git_commit']}, {state}. De "
+        f"Gemaakt met code-vingerafdruk {record['code_fingerprint']} (de DVC-hashes van de "
+        "gebruikte code; de git commit waarvan dvc.lock dezelfde hashes bevat, is de code). De "
         "DVC-hashes hieronder identificeren de gebruikte gegevens; dezelfde gegevens en "
         "parameters geven hetzelfde verslag, byte voor byte."
         if dutch
-        else f"Built from git commit {record['git_commit']}, {state}. The DVC hashes below "
-        "identify the data used; the same data and parameters give the same report, byte for "
-        "byte."
+        else f"Built with code fingerprint {record['code_fingerprint']} (a digest of the DVC "
+        "hashes of the code used; the git commit whose dvc.lock holds the same hashes is the "
+        "code). The DVC hashes below identify the data used; the same data and parameters give "
+        "the same report, byte for byte."
     )
     data = Table(
         caption="Gegevens (DVC md5)" if dutch else "Data (DVC md5)",

@@ -2,7 +2,7 @@
 (English, HTML).
 
 Reads ``data/processed/{scores,trajectories}.parquet``, every ``data/models/<name>/`` of the
-``models:`` entries in ``params.yaml`` that exists, ``dvc.lock`` (data hashes), the git commit
+``models:`` entries in ``params.yaml`` that exists, ``dvc.lock`` (code and data hashes)
 and the ``report``, ``reporting``, ``score``, ``clean`` and ``models`` blocks; writes
 ``reports/annual/annual-report-<year>.html`` and ``.pdf``,
 ``reports/research/research-report.html`` and ``reports/metrics/annual.json``. All
@@ -12,7 +12,6 @@ computation is in :mod:`pipeline.reporting`; this module only reads, calls and w
 from __future__ import annotations
 
 import argparse
-import subprocess
 from importlib import metadata
 from pathlib import Path
 from typing import Any
@@ -39,34 +38,6 @@ BASE_STAGES: tuple[str, ...] = ("ingest", "clean", "score")
 #: of the research report.
 ANNUAL_PARAM_BLOCKS: tuple[str, ...] = ("clean", "report", "reporting", "score")
 PARAM_BLOCKS: tuple[str, ...] = ("clean", "fit", "models", "report", "reporting", "score")
-
-
-def git_state(root: Path) -> tuple[str, bool]:
-    """HEAD commit and whether tracked code or params differ from it (the stage's own outputs,
-    ``reports/``, and ``dvc.lock``, which DVC rewrites while it runs, are left out)."""
-    try:
-        commit = subprocess.run(
-            ["git", "rev-parse", "HEAD"], cwd=root, capture_output=True, text=True, check=True
-        ).stdout.strip()
-        status = subprocess.run(
-            [
-                "git",
-                "status",
-                "--porcelain",
-                "--untracked-files=no",
-                "--",
-                ".",
-                ":(exclude)reports",
-                ":(exclude)dvc.lock",
-            ],
-            cwd=root,
-            capture_output=True,
-            text=True,
-            check=True,
-        ).stdout
-    except (OSError, subprocess.CalledProcessError):
-        return "unknown (not a git repository)", True
-    return commit, bool(status.strip())
 
 
 def package_versions() -> dict[str, str]:
@@ -151,19 +122,14 @@ def run(
     models = load_models(entries, models_dir)
     lock_path = root / "dvc.lock"
     lock = yaml.safe_load(lock_path.read_text(encoding="utf-8")) if lock_path.is_file() else {}
-    commit, dirty = git_state(root)
     versions = package_versions()
     annual_record = provenance.collect(
-        commit=commit,
-        dirty=dirty,
         lock=lock or {},
         stages=BASE_STAGES,
         params={k: all_params.get(k) for k in ANNUAL_PARAM_BLOCKS},
         versions=versions,
     )
     record = provenance.collect(
-        commit=commit,
-        dirty=dirty,
         lock=lock or {},
         stages=[*BASE_STAGES, *(f"fit@{m.name}" for m in models if m.metrics)],
         params={k: all_params.get(k) for k in PARAM_BLOCKS},
@@ -191,7 +157,7 @@ def run(
     annual_html = html.render(annual_doc)
     annual_pdf = pdf.render(annual_doc, footer=f"Kwaliteitsjaarverslag {year}")
     research_html = html.render(research_doc)
-    metrics = {**figures, "scoring_options": options, "provenance": {"git_commit": commit}}
+    metrics = {**figures, "scoring_options": options}
     with atomic_dir(reports_dir / "annual") as tmp:
         (tmp / f"annual-report-{year}.html").write_text(annual_html, encoding="utf-8")
         (tmp / f"annual-report-{year}.pdf").write_bytes(annual_pdf)
