@@ -28,7 +28,8 @@ import yaml
 
 from pipeline.models import registry
 
-ROOT = Path.cwd() if (Path.cwd() / "params.yaml").is_file() else Path(__file__).resolve().parents[1]
+# The project root: the working folder or the nearest parent holding params.yaml.
+ROOT = next(p for p in (Path.cwd(), *Path.cwd().parents) if (p / "params.yaml").is_file())
 params = yaml.safe_load((ROOT / "params.yaml").read_text(encoding="utf-8"))
 
 # %% [markdown]

@@ -14,12 +14,13 @@
 # %% [markdown]
 # # Cohort exploration
 #
-# Reads stage outputs only (`data/processed/*.parquet`, `reports/metrics/annual.json`); run
+# Reads stage outputs only (`data/processed/*.parquet`, `reports/metrics/headline.json`); run
 # `dvc repro` first. Nothing here is needed by a stage: figures that matter live in
 # `pipeline/reporting/` and the reports. Pair with `jupytext --set-formats py:percent,ipynb`
 # (the `.ipynb` is not committed).
 
 # %%
+import json
 from pathlib import Path
 
 import matplotlib
@@ -27,11 +28,20 @@ import matplotlib
 matplotlib.use("Agg")
 import pandas as pd
 
-ROOT = Path.cwd() if (Path.cwd() / "params.yaml").is_file() else Path(__file__).resolve().parents[1]
+# The project root: the working folder or the nearest parent holding params.yaml.
+ROOT = next(p for p in (Path.cwd(), *Path.cwd().parents) if (p / "params.yaml").is_file())
 PROCESSED = ROOT / "data" / "processed"
 trajectories = pd.read_parquet(PROCESSED / "trajectories.parquet")
 scores = pd.read_parquet(PROCESSED / "scores.parquet")
 print(f"{len(trajectories)} trajectories, {len(scores)} administrations")
+
+# %% [markdown]
+# ## The headline figures (the DVC metric `dvc metrics show` prints)
+
+# %%
+headline = json.loads((ROOT / "reports" / "metrics" / "headline.json").read_text("utf-8"))
+print(json.dumps(headline["data"], indent=1))
+print(pd.DataFrame(headline["outcomes"]).T)
 
 # %% [markdown]
 # ## Trajectories per start year and status

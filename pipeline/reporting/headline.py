@@ -1,14 +1,21 @@
-"""Headline figures of every fitted model, and the prediction curves in long format.
+"""Headline figures, per-model summaries, and the prediction curves grouped by outcome scale.
 
-One small metrics file (``reports/metrics/models.json``) and two plot tables
-(``reports/plots/calibration.csv``, ``reports/plots/decision_curve.csv``) cover every
-``models:`` entry, so ``dvc metrics diff``, ``dvc plots diff`` and ``dvc exp show`` compare
-models, and a new entry is picked up with no edit to ``dvc.yaml``. Pure: model outputs in,
-a mapping and frames out.
+- :func:`headline_metrics`: the one declared DVC metric (``reports/metrics/headline.json``), a
+  few dozen numbers, so ``dvc metrics show`` and ``dvc exp show`` print a readable table: the
+  size of the export, the main outcomes, and one validated figure per model.
+- :func:`model_headlines`: the fuller per-model summary (``reports/metrics/models.json``, an
+  output, not a declared metric).
+- :func:`curve_groups`: calibration and decision curves, one table per outcome scale with one
+  line per model (``reports/plots/<curve>/<group>.csv``, declared as DVC plots by folder), so a
+  new entry is picked up with no edit to ``dvc.yaml`` and models on different scales never
+  share a plot.
+
+Pure: model outputs in, mappings and frames out.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -64,20 +71,131 @@ def headline(model: ModelOutput) -> dict[str, Any]:
     return out
 
 
+#: Outcome scores summarised in the headline (completers of ended trajectories).
+HEADLINE_OUTCOMES: tuple[str, ...] = ("ssd12_total", "eq5d5l_index", "eq5d_vas")
+
+
+def _main_figure(model: ModelOutput) -> dict[str, Any]:
+    """One or two figures that say how a model did: validated AUC or R² (prediction), the
+    comorbidity-by-time likelihood-ratio p-value (mixed), concordance or events (survival)."""
+    m: Mapping[str, Any] = model.metrics
+    if not m:
+        return {"fitted": 0}
+    if m.get("estimable") is False:
+        return {"estimable": 0}
+    out: dict[str, Any] = {}
+    if "n" in m and isinstance(m["n"], int | float):
+        out["n"] = _round(m["n"])
+    if model.family == "prediction":
+        performance = m.get("performance", {}) or {}
+        measure = "auc" if "auc" in performance else "r2" if "r2" in performance else None
+        if measure is not None:
+            for k in ("estimate", "ci_low", "ci_high"):
+                value = (performance[measure] or {}).get(k)
+                if value is not None:
+                    out[f"{measure}_{k}" if k != "estimate" else measure] = _round(value)
+    elif model.family == "mixed":
+        lrt = m.get("likelihood_ratio_tests", {}) or {}
+        for name in sorted(lrt):
+            value = (lrt[name] or {}).get("p_value")
+            if value is not None:
+                out[f"lrt_{name}_p"] = _round(value)
+    elif model.family == "survival":
+        if isinstance(m.get("events"), int | float):
+            out["events"] = _round(m["events"])
+        if isinstance(m.get("concordance"), int | float):
+            out["concordance"] = _round(m["concordance"])
+    return out
+
+
+def headline_metrics(trajectories: pd.DataFrame, models: Sequence[ModelOutput]) -> dict[str, Any]:
+    """The headline DVC metric: export size, main outcomes (all years), one figure per model.
+
+    ``outcomes.<score>``: ``completers`` (ended trajectories with a valid intake and end) and
+    their ``mean_change`` (end − intake, in score units) and ``reliably_improved`` share
+    (categories recovered + improved). No cell here is a count of fewer than a handful of
+    trajectories that the reports would suppress: the figures pool every year.
+    """
+    ended = trajectories["status"].eq("ended") if "status" in trajectories else None
+    data: dict[str, Any] = {
+        "trajectories": int(len(trajectories)),
+        "clients": int(trajectories["client_key"].nunique()) if len(trajectories) else 0,
+        "ended": int(ended.sum()) if ended is not None else 0,
+    }
+    outcomes: dict[str, Any] = {}
+    for score in HEADLINE_OUTCOMES:
+        change = f"{score}_change"
+        category = f"{score}_category"
+        if change not in trajectories:
+            continue
+        done = trajectories[change].notna()
+        figures: dict[str, Any] = {"completers": int(done.sum())}
+        if done.any():
+            figures["mean_change"] = _round(float(trajectories.loc[done, change].mean()))
+            if category in trajectories:
+                improved = trajectories.loc[done, category].isin(["recovered", "improved"])
+                figures["reliably_improved"] = _round(float(improved.mean()))
+        outcomes[score] = figures
+    return {
+        "data": data,
+        "outcomes": outcomes,
+        "models": {m.name: _main_figure(m) for m in sorted(models, key=lambda m: m.name)},
+    }
+
+
 def model_headlines(models: Sequence[ModelOutput]) -> dict[str, Any]:
     """``{entry name: headline}`` for every configured model, sorted by name."""
     return {m.name: headline(m) for m in sorted(models, key=lambda m: m.name)}
 
 
-def curves(models: Sequence[ModelOutput], table: str) -> pd.DataFrame:
-    """One long table of ``table`` (e.g. ``calibration_curve``) over every model having it,
-    with a leading ``model`` column; empty (no rows) when no model has it."""
-    parts = [
-        m.tables[table].assign(model=m.name)
-        for m in sorted(models, key=lambda m: m.name)
-        if table in m.tables
-    ]
-    if not parts:
-        return pd.DataFrame({"model": pd.Series(dtype="str")})
-    frame = pd.concat(parts, ignore_index=True)
-    return frame[["model", *(c for c in frame.columns if c != "model")]]
+def curve_group(model: ModelOutput) -> str:
+    """The plot a prediction model's curves go to: one per outcome scale.
+
+    Continuous models: their target (``ssd12_total_change``); binary models: their target and
+    the levels counted as the event (``ssd12_total_category_recovered_improved``), so the
+    improvement and the recovery models never share a plot.
+    """
+    m = model.metrics
+    target = str(m.get("target", model.name))
+    if m.get("outcome_type") == "binary" and m.get("event"):
+        # "ssd12_total_category in (recovered, improved)" -> "..._recovered_improved"
+        levels = str(m["event"]).partition(" in ")[2]
+        return "_".join([target, *re.findall(r"[A-Za-z0-9]+", levels)])
+    return target
+
+
+def curve_groups(models: Sequence[ModelOutput], table: str) -> dict[str, pd.DataFrame]:
+    """``table`` (``calibration_curve`` or ``decision_curve``) of every model having it, one
+    long frame per :func:`curve_group` with a leading ``model`` column (one line per model).
+
+    Decision curves add the reference strategies as lines of their own (``treat all``,
+    ``treat none``), taken from the group's first model (the same analysis set).
+    """
+    groups: dict[str, list[pd.DataFrame]] = {}
+    for m in sorted(models, key=lambda m: m.name):
+        if table in m.tables and len(m.tables[table]):
+            groups.setdefault(curve_group(m), []).append(m.tables[table].assign(model=m.name))
+    out: dict[str, pd.DataFrame] = {}
+    for group, parts in sorted(groups.items()):
+        frame = pd.concat(parts, ignore_index=True)
+        if table == "decision_curve" and {"net_benefit_all", "net_benefit_none"} <= set(frame):
+            first = parts[0]
+            lines = [frame[["model", "threshold", "net_benefit_model"]]]
+            for label, column in (
+                ("treat all", "net_benefit_all"),
+                ("treat none", "net_benefit_none"),
+            ):
+                lines.append(
+                    pd.DataFrame(
+                        {
+                            "model": label,
+                            "threshold": first["threshold"],
+                            "net_benefit_model": first[column],
+                        }
+                    )
+                )
+            frame = pd.concat(lines, ignore_index=True).rename(
+                columns={"net_benefit_model": "net_benefit"}
+            )
+        out[group] = frame[["model", *(c for c in frame.columns if c != "model")]]
+    return out

@@ -53,6 +53,21 @@ LABELS: dict[str, str] = {
     "comorbid_depression": "Depression",
     "comorbid_anxiety": "Anxiety disorder",
 }
+#: Extra tables (``data/models/<name>/<table>.csv``) each family's section renders itself;
+#: any other table a model writes reaches the report through :func:`extra_tables`.
+FAMILY_TABLES: dict[str, frozenset[str]] = {
+    "mixed": frozenset(),
+    "prediction": frozenset({"calibration", "calibration_curve", "decision_curve", "subgroups"}),
+    "survival": frozenset({"km_table", "risk_table", "logrank", "ph_test"}),
+}
+#: Tables with one row per trajectory or event: never printed in a report.
+PER_OBSERVATION_TABLES: frozenset[str] = frozenset({"predictions", "schoenfeld_residuals"})
+#: Rows of a generic extra table printed in the report (the rest stays in the CSV).
+EXTRA_TABLE_ROWS = 30
+#: Column names of counts of people, suppressed below ``min_n`` in generic tables.
+COUNT_COLUMNS: frozenset[str] = frozenset(
+    {"n", "events", "at_risk", "n_at_risk", "count", "n_events", "censored"}
+)
 #: A response rate below this is flagged as a limitation.
 LOW_RESPONSE = 0.5
 #: A share of missing values above this is flagged as a limitation.
@@ -656,6 +671,58 @@ TRIPOD: tuple[tuple[str, str, str], ...] = (
 )
 
 
+def _cell(value: Any, column: str, min_n: int) -> str:
+    """A generic table cell: counts of people under ``min_n`` suppressed, floats rounded."""
+    if value is None or (isinstance(value, float) and not math.isfinite(value)):
+        return "-"
+    is_count = column in COUNT_COLUMNS or column.startswith("n_") or column.endswith("_n")
+    if is_count and isinstance(value, int | float | np.integer | np.floating):
+        if 0 < float(value) < min_n:
+            return f"<{min_n}"
+        return _f(value, 0)
+    if isinstance(value, float | np.floating):
+        return _f(value, 3)
+    return str(value)
+
+
+def extra_tables(m: ModelOutput, min_n: int) -> list[Block]:
+    """Every table of ``m`` that its family's section does not render, as a plain table.
+
+    This is how a new model's own outputs reach the report without report code: each
+    ``data/models/<name>/<table>.csv`` other than ``coefficients``, the family's own tables
+    (:data:`FAMILY_TABLES`) and per-observation tables (:data:`PER_OBSERVATION_TABLES`) is
+    printed (its first :data:`EXTRA_TABLE_ROWS` rows), with counts of people below ``min_n``
+    suppressed.
+    """
+    shown = FAMILY_TABLES.get(m.family, frozenset()) | PER_OBSERVATION_TABLES
+    blocks: list[Block] = []
+    for name in sorted(set(m.tables) - shown):
+        frame = m.tables[name]
+        if frame.empty:
+            continue
+        head = frame.head(EXTRA_TABLE_ROWS)
+        rows = tuple(
+            tuple(_cell(v, str(c), min_n) for c, v in zip(head.columns, row, strict=True))
+            for row in head.itertuples(index=False, name=None)
+        )
+        note = (
+            f"First {EXTRA_TABLE_ROWS} of {len(frame)} rows; the full table is "
+            f"data/models/{m.name}/{name}.csv."
+            if len(frame) > EXTRA_TABLE_ROWS
+            else f"From data/models/{m.name}/{name}.csv."
+        )
+        blocks.append(
+            Table(
+                caption=f"{m.name}: {name.replace('_', ' ')}",
+                header=tuple(str(c) for c in frame.columns),
+                rows=rows,
+                note=note,
+                anchor=f"{m.name}-{name}".replace("_", "-"),
+            )
+        )
+    return blocks
+
+
 def tripod_table(models: Sequence[ModelOutput]) -> Table:
     """TRIPOD+AI checklist pointing to where each item is answered."""
     has_prediction = any(m.family == "prediction" and m.metrics for m in models)
@@ -724,8 +791,9 @@ def build_document(
     *,
     score_options: Mapping[str, Any],
     provenance: Sequence[Block],
+    min_n: int = 10,
 ) -> Document:
-    """The research report as a document (English)."""
+    """The research report as a document (English); ``min_n`` is ``reporting.min_n``."""
     options = "; ".join(
         f"{k}: " + ", ".join(f"{kk} = {vv}" for kk, vv in sorted(v.items()))
         for k, v in sorted(score_options.items())
@@ -770,6 +838,8 @@ def build_document(
                 blocks.extend(prediction_section(m, i))
             else:
                 blocks.extend(survival_section(m, i))
+            if m.metrics:
+                blocks.extend(extra_tables(m, min_n))
     blocks.extend(
         [
             Heading("TRIPOD+AI checklist", 2, "tripod-section"),

@@ -30,8 +30,15 @@ from pipeline.reporting import annual, annual_report, headline, html, pdf, prove
 ANNUAL_DIR = config.REPORTS / "annual"
 RESEARCH_DIR = config.REPORTS / "research"
 ANNUAL_JSON = "annual.json"
-#: Headline figures of every configured model (a DVC metric).
+#: The one declared DVC metric: a few dozen headline figures (pipeline.reporting.headline).
+HEADLINE_JSON = "headline.json"
+#: Per-model summaries of every configured model (an output, not a declared metric).
 MODELS_JSON = "models.json"
+#: Plot folders: one CSV per outcome scale with one line per model.
+CURVES: tuple[tuple[str, str], ...] = (
+    ("calibration_curve", "calibration"),
+    ("decision_curve", "decision_curve"),
+)
 #: Stage outputs the reports rest on (their DVC hashes go into the provenance block).
 BASE_STAGES: tuple[str, ...] = ("ingest", "clean", "score")
 #: Params blocks shown in the provenance block of the annual report (which uses no model) and
@@ -151,7 +158,11 @@ def run(
         provenance=provenance.blocks(annual_record, "nl"),
     )
     research_doc = research.build_document(
-        trajectories, models, score_options=options, provenance=provenance.blocks(record, "en")
+        trajectories,
+        models,
+        score_options=options,
+        provenance=provenance.blocks(record, "en"),
+        min_n=reporting_params.min_n,
     )
     year = figures["year"]
     annual_html = html.render(annual_doc)
@@ -165,6 +176,11 @@ def run(
         (tmp / "research-report.html").write_text(research_html, encoding="utf-8")
     write_json(metrics, reports_dir / "metrics" / ANNUAL_JSON)
     write_json(headline.model_headlines(models), reports_dir / "metrics" / MODELS_JSON)
-    for table, name in (("calibration_curve", "calibration"), ("decision_curve", "decision_curve")):
-        write_csv(headline.curves(models, table), reports_dir / "plots" / f"{name}.csv")
+    write_json(
+        headline.headline_metrics(trajectories, models), reports_dir / "metrics" / HEADLINE_JSON
+    )
+    for table, name in CURVES:
+        with atomic_dir(reports_dir / "plots" / name) as tmp:
+            for group, frame in headline.curve_groups(models, table).items():
+                write_csv(frame, tmp / f"{group}.csv")
     return figures
