@@ -76,24 +76,22 @@ HEADLINE_OUTCOMES: tuple[str, ...] = ("ssd12_total", "eq5d5l_index", "eq5d_vas")
 
 
 def _main_figure(model: ModelOutput) -> dict[str, Any]:
-    """One or two figures that say how a model did: validated AUC or R² (prediction), the
-    comorbidity-by-time likelihood-ratio p-value (mixed), concordance or events (survival)."""
+    """The figure that says how a model did: validated AUC or R² (prediction; CIs are in
+    ``models.json``), the comorbidity-by-time likelihood-ratio p-value (mixed), concordance
+    (Cox) or the number of events (Kaplan-Meier and other survival models)."""
     m: Mapping[str, Any] = model.metrics
     if not m:
         return {"fitted": 0}
     if m.get("estimable") is False:
         return {"estimable": 0}
     out: dict[str, Any] = {}
-    if "n" in m and isinstance(m["n"], int | float):
-        out["n"] = _round(m["n"])
     if model.family == "prediction":
         performance = m.get("performance", {}) or {}
-        measure = "auc" if "auc" in performance else "r2" if "r2" in performance else None
-        if measure is not None:
-            for k in ("estimate", "ci_low", "ci_high"):
-                value = (performance[measure] or {}).get(k)
-                if value is not None:
-                    out[f"{measure}_{k}" if k != "estimate" else measure] = _round(value)
+        for measure in ("auc", "r2"):
+            value = (performance.get(measure) or {}).get("estimate")
+            if value is not None:
+                out[measure] = _round(value)
+                break
     elif model.family == "mixed":
         lrt = m.get("likelihood_ratio_tests", {}) or {}
         for name in sorted(lrt):
@@ -101,10 +99,10 @@ def _main_figure(model: ModelOutput) -> dict[str, Any]:
             if value is not None:
                 out[f"lrt_{name}_p"] = _round(value)
     elif model.family == "survival":
-        if isinstance(m.get("events"), int | float):
-            out["events"] = _round(m["events"])
         if isinstance(m.get("concordance"), int | float):
             out["concordance"] = _round(m["concordance"])
+        elif isinstance(m.get("events"), int | float):
+            out["events"] = _round(m["events"])
     return out
 
 
