@@ -266,9 +266,17 @@ def test_no_file_refers_to_documents_outside_the_repository() -> None:
 
 
 def test_every_page_named_in_a_docstring_exists() -> None:
-    """``docs/<page>.md`` named anywhere in the package exists."""
+    """``docs/<page>.md`` named in the package, tests, notebooks, configuration or READMEs
+    exists."""
+    files = [
+        *(ROOT / "pipeline").rglob("*.py"),
+        *(ROOT / "tests").rglob("*.py"),
+        *(ROOT / "notebooks").glob("*.py"),
+        *(ROOT / name for name in ("params.yaml", "dvc.yaml", "README.md", "data/README.md")),
+    ]
     named = set()
-    for path in (ROOT / "pipeline").rglob("*.py"):
-        named.update(re.findall(r"docs/([a-z0-9/_-]+\.md)", path.read_text(encoding="utf-8")))
+    for path in files:
+        text = path.read_text(encoding="utf-8")
+        named.update(re.findall(r"(?<![\w/.])docs/([a-z0-9/_-]+\.md)", text))
     missing = sorted(p for p in named if not (DOCS / p).is_file())
     assert missing == []
