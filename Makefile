@@ -6,7 +6,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: env repro test test-fast lint bench lock r-reference r-reference-survival clean-env
+.PHONY: env repro test test-fast lint docs notebook bench lock r-reference r-reference-survival clean-env
 
 $(STAMP): requirements.lock pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -30,6 +30,19 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check pipeline tests benchmarks
 	$(BIN)/ruff check pipeline tests benchmarks
 	$(BIN)/mypy pipeline
+
+# The documentation site (docs/ -> site/, git-ignored): strict (a broken link, a missing page or
+# an API object that cannot be resolved fails), offline (no plugin fetches anything).
+docs: $(STAMP)
+	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict
+
+# JupyterLab on the notebooks, from the project's environment (jupyterlab, ipykernel and
+# jupytext are pinned in requirements.lock); open the address it prints. Extra options:
+# make notebook NOTEBOOK_ARGS="--port 8890".
+NOTEBOOK_ARGS ?=
+notebook: $(STAMP)
+	$(BIN)/jupyter lab --no-browser --ServerApp.root_dir="$(CURDIR)" \
+		--FileContentsManager.preferred_dir=notebooks $(NOTEBOOK_ARGS)
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/run.py

@@ -14,9 +14,9 @@
 # %% [markdown]
 # # Worked example: adding a model
 #
-# A model is one file `pipeline/models/<key>.py` (one registered class) plus one entry under
+# A model is one file `pipeline/models/<family>/<key>.py` (one registered class) plus one entry under
 # `models:` in `params.yaml`; the `fit` stage, the contract tests and the research report pick
-# it up (docs/adding-a-model.md). This notebook shows the three steps without touching the
+# it up (docs/guides/adding-a-model.md). This notebook shows the three steps without touching the
 # repository: look up the registry, build a configured model from an entry, and read the
 # outputs of an existing fit the way the report does. It reads stage outputs only.
 

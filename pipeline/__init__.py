@@ -1,7 +1,7 @@
 """ALK ROM pipeline: predictors of treatment success in specialist care for persistent
 somatic symptoms.
 
-The package is organised as in ``../shared/docs/house-style.md``: pure stage functions in
+The package is organised as in ``docs/architecture.md``: pure stage functions in
 ``pipeline.stages`` and its helpers, disk access only in ``pipeline.io``, typed parameters per
 stage loaded by :func:`pipeline.config.load_params`.
 """

@@ -2,9 +2,9 @@
 
 Pure functions from the ingested tables (``docs/architecture.md``, *Ingested questionnaire
 table* and *Ingested trajectories*) to the *Clean administrations* and *Clean trajectories*
-contracts. The rules are those of ``../shared/docs/rom-export.md``, sections *Timepoints*,
-*Response status* and *Bad input*; nothing here reads files, the clock or the environment, and
-no input frame is mutated.
+contracts. The rules are those of ``docs/input-format.md``, sections *Timepoints* and
+*Response status*, and of ``docs/outputs.md``, *Quarantine*; nothing here reads files, the
+clock or the environment, and no input frame is mutated.
 
 Timepoint windows
 -----------------
@@ -37,7 +37,7 @@ Linking
 2. Without a key it is linked by client and date: among the client's trajectories whose span
    (intake window to the end of the follow-up window, or open-ended while ongoing) holds its day,
    the later trajectory wins (latest ``start_date``, then the greatest ``trajectory_key``), as
-   rom-export.md prescribes for the follow-up of one trajectory overlapping the intake of the
+   docs/input-format.md prescribes for the follow-up of one trajectory overlapping the intake of the
    next. The choice of trajectory is made first and is final: an administration that then loses
    the intake competition below is not handed back to an earlier trajectory.
 3. Per trajectory and instrument, the ``intake`` is the administration in the intake window
@@ -61,8 +61,8 @@ derived columns (status, age, treatment flags, response status per instrument) a
 Exact duplicates (same instrument, ``client_key``, ``trajectory_key``, ``completed_at`` and
 identical answers, missing answers counting as equal) are found before linking: the row with the
 lowest ``source_row`` is kept and the others are quarantined with the reason
-``"exact duplicate of row N"``, N being the kept row's ``source_row`` (rom-export.md, *Bad
-input*).
+``"exact duplicate of row N"``, N being the kept row's ``source_row`` (``docs/outputs.md``,
+*Quarantine*).
 """
 
 from __future__ import annotations
@@ -82,7 +82,7 @@ from pipeline.instruments.catalogue import INSTRUMENTS, all_item_columns, item_c
 TRAJECTORIES: Final = "trajectories"
 #: Timepoints, in the order of their integer codes used internally.
 TIMEPOINTS: Final[tuple[str, ...]] = ("intake", "interim", "end", "follow_up", "unlinked")
-#: Treatment modalities of rom-export.md (``trajectories.treatments``), one ``tx_`` flag each.
+#: Treatment modalities of docs/input-format.md (``trajectories.treatments``), one ``tx_`` flag each.
 MODALITIES: Final[tuple[str, ...]] = (
     "cbt",
     "emdr",
@@ -97,7 +97,7 @@ MODALITIES: Final[tuple[str, ...]] = (
     "nursing",
     "ehealth",
 )
-#: Response statuses of rom-export.md, *Response status*.
+#: Response statuses of docs/input-format.md, *Response status*.
 RESPONSE_STATUSES: Final[tuple[str, ...]] = (
     "completer",
     "pre_only",
@@ -146,7 +146,7 @@ BoolArray = npt.NDArray[np.bool_]
 class WindowParams:
     """Timepoint windows in calendar days (``clean.windows`` in ``params.yaml``).
 
-    Defaults are those of ``../shared/docs/rom-export.md``, *Timepoints*.
+    Defaults are those of ``docs/input-format.md``, *Timepoints*.
 
     Attributes
     ----------
@@ -238,7 +238,7 @@ def clean_tables(tables: Mapping[str, pd.DataFrame], params: CleanParams) -> Cle
     CleanResult
         Administrations and trajectories in their clean contracts, the exact duplicates found
         here, per-table quarantine counts and linkage counts. The rules are those of the module
-        docstring (rom-export.md, *Timepoints*, *Response status*, *Bad input*).
+        docstring (docs/input-format.md, *Timepoints*, *Response status*; docs/outputs.md, *Quarantine*).
 
     Raises
     ------
@@ -349,7 +349,7 @@ def find_exact_duplicates(
     counts as equal), ``completed_at`` and every item answer (both missing counts as equal) are
     identical. Of each set the row with the lowest ``source_row`` is kept; the others go to
     quarantine with reason ``"exact duplicate of row N"`` where N is the kept row's
-    ``source_row`` (rom-export.md, *Bad input*: a duplicate administration is quarantined, never
+    ``source_row`` (docs/outputs.md, *Quarantine*: a duplicate administration is quarantined, never
     silently dropped).
 
     Parameters
@@ -560,7 +560,7 @@ def _link_administrations(
 ) -> _Linkage:
     """Assign every administration a trajectory and a timepoint (vectorised).
 
-    Implements the rules of the module docstring (rom-export.md, *Timepoints*): a key links to
+    Implements the rules of the module docstring (docs/input-format.md, *Timepoints*): a key links to
     its trajectory; without a key, the latest-starting trajectory of the client whose span holds
     the day wins; per trajectory and instrument the closest administration in the intake window
     is the intake, then the closest later one in the end window is the end; the others follow
@@ -805,10 +805,10 @@ def trajectory_attributes(
         - ``age_at_start`` (Int64): year(``start_date``) − ``birth_year``. Only the birth year is
           known, so this is the age reached in the start year: one year more than the true age
           when the start date falls before the birthday (off by at most one);
-        - ``tx_<modality>`` (Int8) for every modality of rom-export.md: 1 when the modality is
+        - ``tx_<modality>`` (Int8) for every modality of docs/input-format.md: 1 when the modality is
           one of the ``|``-separated ``treatments``, 0 when not, null when ``treatments`` is
           null (an empty string means no treatments, so all 0);
-        - ``response_<instrument>`` for every instrument of the catalogue (rom-export.md,
+        - ``response_<instrument>`` for every instrument of the catalogue (docs/input-format.md,
           *Response status*): for ended trajectories ``completer`` (intake and end),
           ``pre_only`` (intake, no end), ``post_only`` (end, no intake) or ``none``; ``ongoing``
           for ongoing trajectories. An instrument absent from the export gives ``none``.
@@ -838,7 +838,7 @@ def trajectory_attributes(
 
 
 def treatment_flags(treatments: pd.Series) -> dict[str, pd.Series]:
-    """One Int8 flag per modality of rom-export.md from ``|``-separated ``treatments``.
+    """One Int8 flag per modality of docs/input-format.md from ``|``-separated ``treatments``.
 
     A modality's flag is 1 when it is one of the tokens, 0 when not (an empty string has no
     tokens), and null when ``treatments`` itself is null. Tokens outside :data:`MODALITIES` set
@@ -992,8 +992,9 @@ def combine_accounting(
     Raises
     ------
     PipelineError
-        When it does not balance (rom-export.md, *Bad input*): rows read ≠ kept + quarantined,
-        kept ≠ rows in the clean outputs, or quarantined ≠ rows of that table in the quarantine.
+        When it does not balance (docs/outputs.md, *row_accounting.json*): rows read ≠ kept +
+        quarantined, kept ≠ rows in the clean outputs, or quarantined ≠ rows of that table in
+        the quarantine.
     """
     kept_out = result.administrations["instrument"].value_counts()
     kept_counts = {str(k): int(v) for k, v in kept_out.items()}

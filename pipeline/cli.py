@@ -1,6 +1,6 @@
 """The command line: ``python -m pipeline`` and the ``alk-pipeline`` console script.
 
-Sub-commands (contract in ``../shared/docs/outputs.md``):
+Sub-commands (contract in ``docs/outputs.md``):
 
 - ``synth --out DIR [--clients N] [--seed S] [--format csv|xlsx|sav]``
 - ``validate EXPORT_DIR``

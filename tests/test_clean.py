@@ -1,5 +1,5 @@
-"""Unit tests of pipeline.clean on tiny hand-written frames (rom-export.md, *Timepoints*,
-*Response status*, *Bad input*)."""
+"""Unit tests of pipeline.clean on tiny hand-written frames (docs/input-format.md, *Timepoints*,
+*Response status*; docs/outputs.md, *Quarantine*)."""
 
 from __future__ import annotations
 

@@ -1,6 +1,7 @@
 """Property tests of pipeline.clean: random small exports, checked against invariants and
-against a plain row-by-row reference implementation of the rules in rom-export.md
-(*Timepoints*, *Bad input*) as the pipeline.clean module docstring spells them out."""
+against a plain row-by-row reference implementation of the rules in docs/input-format.md
+(*Timepoints*) and docs/outputs.md (*Quarantine*) as the pipeline.clean module docstring
+spells them out."""
 
 from __future__ import annotations
 

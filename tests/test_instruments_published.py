@@ -35,7 +35,7 @@ def test_eq5d5l_33333_published_vs_full_precision() -> None:
 
 
 def test_eq5d5l_coefficient_sets_differ_as_documented() -> None:
-    """instruments.md: the two differ by up to 0.0018 in 1268 of the 3125 states."""
+    """docs/instruments.md: the two differ by up to 0.0018 in 1268 of the 3125 states."""
     states = np.array(list(itertools.product(range(1, 6), repeat=5)), dtype=np.intp)
     published = eq5d5l.index_function("published")(states)
     full = eq5d5l.index_function("full_precision")(states)

@@ -81,7 +81,7 @@ def test_sleepstudy_matches_lmer() -> None:
 
 
 def test_sleepstudy_matches_the_published_values() -> None:
-    """methods.md: 251.405105 and 10.467286, SEs 6.825 and 1.546, variances 612.10, 35.07,
+    """docs/methods.md: 251.405105 and 10.467286, SEs 6.825 and 1.546, variances 612.10, 35.07,
     654.94, correlation 0.07 (lme4's printed, rounded output)."""
     result = _mixed.fit_mixed(_sleepstudy(), SLEEP_SPEC)
     est = result.coefficients.set_index("term")

@@ -4,7 +4,7 @@ The contract tests are parametrised over :func:`pipeline.models.registry.keys` (
 ``example()`` configuration) and over every entry of ``models:`` in params.yaml, so a new model
 or a new entry is tested without editing this file: it must fit small synthetic inputs, give
 the same result for the same seed, leave its input frames unchanged, and produce outputs that
-follow outputs.md.
+follow docs/outputs.md.
 """
 
 from __future__ import annotations
@@ -48,7 +48,7 @@ def _assert_contract(model: Model, inputs: ModelInputs, where: str) -> None:
     # The input is left unchanged.
     pd.testing.assert_frame_equal(inputs.scores, scores_before)
     pd.testing.assert_frame_equal(inputs.trajectories, trajectories_before)
-    # Outputs follow outputs.md.
+    # Outputs follow docs/outputs.md.
     check_fit_result(first, where)
     assert len(first.coefficients) > 0
     for key in ("n_trajectories", "n_measurements", "converged", "warnings"):

@@ -1,6 +1,6 @@
 """Riley et al. minimum sample sizes against published values.
 
-The two checks of ``../shared/docs/methods.md`` and the other cases of R ``pmsampsize``'s own
+The two checks of ``docs/methods.md`` and the other cases of R ``pmsampsize``'s own
 test suite (version 1.1.3, ``tests/testthat/test_bin.R`` tests 4.1-4.4 and ``test_cont.R``
 tests 2.1-2.2: per-criterion n as printed by ``pmsampsize``), where the package is the
 reference (it is not installed here, so these published figures are the reference values).

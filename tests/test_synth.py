@@ -1,6 +1,6 @@
 """Tests of the synthetic ROM export generator (``pipeline.synth``) and its DVC stage / command.
 
-Contract checks follow ``../shared/docs/rom-export.md``; the planted effects are checked against
+Contract checks follow ``docs/input-format.md``; the planted effects are checked against
 the truth in ``params.yaml`` (``synth.effects``) with cheap estimators (least squares, event
 rates) and tolerances of about three standard errors at the sizes used here.
 """

@@ -1,6 +1,6 @@
 """Pure ingest: raw export tables -> validated, normalised, pseudonymised tables.
 
-See :func:`pipeline.ingest.tables.ingest_tables` and ``../shared/docs/rom-export.md``.
+See :func:`pipeline.ingest.tables.ingest_tables` and ``docs/input-format.md``.
 """
 
 from pipeline.ingest.params import CsvOptions, IngestParams, PseudonymParams

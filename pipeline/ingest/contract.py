@@ -1,4 +1,4 @@
-"""The input contract of rom-export.md as data: tables, columns, kinds, ranges, categories.
+"""The input contract of docs/input-format.md as data: tables, columns, kinds, ranges, categories.
 
 A small declarative stand-in for a pandera schema: each :class:`ColumnSpec` says how a column is
 parsed and checked (vectorised, in :mod:`pipeline.ingest.tables`) and which dtype the ingested

@@ -1,6 +1,6 @@
 """Refuse direct identifiers: column names that mark one, and cell values that look like one.
 
-rom-export.md, *Identifiers*: an export carrying a name, BSN, address, e-mail address, phone
+docs/input-checks.md: an export carrying a name, BSN, address, e-mail address, phone
 number or full date of birth is refused before anything is written. Findings name the table, the
 column and a count of cells, never a value.
 

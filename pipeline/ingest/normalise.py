@@ -29,7 +29,7 @@ SEX_VALUES: Mapping[str, str] = {
     "x": "x", "anders": "x", "other": "x",
 }  # fmt: skip
 
-#: ``end_reason`` categories (rom-export.md: regulier / voortijdig / verwezen / overig).
+#: ``end_reason`` categories (docs/input-format.md: regulier / voortijdig / verwezen / overig).
 END_REASON_VALUES: Mapping[str, str] = {
     "regular": "regular", "regulier": "regular",
     "dropout": "dropout", "drop_out": "dropout", "voortijdig": "dropout",
@@ -57,7 +57,7 @@ BINARY_VALUES: Mapping[str, int] = {
     "true": 1, "false": 0, "waar": 1, "onwaar": 0,
 }  # fmt: skip
 
-#: The canonical treatment modalities (rom-export.md, ``treatments``).
+#: The canonical treatment modalities (docs/input-format.md, ``treatments``).
 MODALITIES: tuple[str, ...] = (
     "cbt", "emdr", "body_mentalizing", "schema", "pmt", "physio", "hypnotherapy",
     "pharmacotherapy", "act", "systemic", "nursing", "ehealth",

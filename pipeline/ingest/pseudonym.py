@@ -1,4 +1,4 @@
-"""Keyed pseudonyms for client and trajectory ids (rom-export.md, *Identifiers*).
+"""Keyed pseudonyms for client and trajectory ids (docs/input-checks.md).
 
 ``pseudonym(key, domain, id)`` is the first 32 hex characters (128 bits) of
 HMAC-SHA256(key, ``"<domain>:<id>"``) (RFC 2104). 128 bits make a collision impossible in

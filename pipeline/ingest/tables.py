@@ -1,9 +1,9 @@
 """Pure ingest: raw export tables -> validated, normalised, pseudonymised tables.
 
-:func:`ingest_tables` applies rom-export.md to the tables an export reader returned:
+:func:`ingest_tables` applies docs/input-format.md to the tables an export reader returned:
 
 1. Column names are trimmed and lower-cased, then renamed by ``ingest.column_map``.
-2. Identifiers (rom-export.md, *Identifiers*) are refused: column names, then values in every
+2. Identifiers (docs/input-checks.md) are refused: column names, then values in every
    column that is not a date or item column (:mod:`pipeline.ingest.identifiers`).
 3. The export as a whole is checked: a ``trajectories`` table and every required column.
 4. Cells are parsed by the contract (:mod:`pipeline.ingest.contract`); a row with any problem

@@ -29,7 +29,7 @@ from pipeline.instruments.catalogue import ItemSpec
 
 Direction = Literal["higher_is_better", "lower_is_better"]
 
-#: Accepted sex spellings (``rom-export.md``) -> canonical code; "" is "unknown".
+#: Accepted sex spellings (``docs/input-format.md``) -> canonical code; "" is "unknown".
 _SEX_ALIASES = {
     "m": "m",
     "man": "m",

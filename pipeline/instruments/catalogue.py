@@ -1,8 +1,8 @@
 """The canonical item columns of every questionnaire table and their allowed answers.
 
 This is the single source of item names and ranges for ingest (range checks and quarantine),
-the synthetic generator and the scorer. Ranges follow ``../shared/docs/instruments.md``; the
-RAND-36 ranges are those of ``../shared/reference/rand36_recode.csv``.
+the synthetic generator and the scorer. Ranges follow ``docs/instruments.md``; the
+RAND-36 ranges are those of ``pipeline/instruments/reference/rand36_recode.csv``.
 """
 
 from __future__ import annotations

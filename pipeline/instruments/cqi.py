@@ -1,7 +1,7 @@
 """CQ-index (Consumer Quality Index, ambulatory mental health care): the overall grade.
 
 The client's overall grade for the treatment on the Dutch school-mark scale, a whole number
-0-10 (``../shared/docs/instruments.md``); higher = better. Reported at end of treatment as a
+0-10 (``docs/instruments.md``); higher = better. Reported at end of treatment as a
 mean with its confidence interval; not a change outcome.
 """
 

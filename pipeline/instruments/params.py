@@ -1,6 +1,6 @@
 """The ``score:`` block of ``params.yaml`` as typed, frozen parameters.
 
-Every scoring option of ``../shared/docs/instruments.md`` is a setting here, so a report can name
+Every scoring option of ``docs/instruments.md`` is a setting here, so a report can name
 the option it used (:func:`describe_options`). Load with
 ``pipeline.config.load_params("score", ScoreParams)``.
 """

@@ -36,7 +36,7 @@ CITATION = (
     "VanderZee KI, Sanderman R, Heyink JW, de Haes H. Int J Behav Med 1996;3(2):104-22; "
     "Hays RD, Sherbourne CD, Mazel RM. Health Econ 1993;2(3):217-27"
 )
-#: Scale column -> (label, item numbers), as in ``instruments.md``.
+#: Scale column -> (label, item numbers), as in ``docs/instruments.md``.
 SCALES: dict[str, tuple[str, tuple[int, ...]]] = {
     "rand36_pf": ("physical functioning", tuple(range(3, 13))),
     "rand36_rp": ("role limitations due to physical health", (13, 14, 15, 16)),

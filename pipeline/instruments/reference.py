@@ -1,7 +1,7 @@
 """Published coefficients and recoding keys as lookup arrays.
 
-The tables are the copies in ``pipeline/instruments/reference/`` of ``../shared/reference/``
-(a test checks they are identical), read once and cached.
+The tables in ``pipeline/instruments/reference/`` are the published ones (a test checks their
+SHA-256 digests; sources in ``docs/instruments.md``), read once and cached.
 """
 
 from __future__ import annotations

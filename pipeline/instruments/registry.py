@@ -21,7 +21,7 @@ REGISTRY: dict[str, Callable[[ScoreParams], Instrument]] = {
     "cqi": cqi.build,
 }
 
-#: Every score column, in the order of ``../shared/docs/outputs.md``.
+#: Every score column, in the order of ``docs/outputs.md``.
 SCORE_COLUMNS: tuple[str, ...] = (
     "ssd12_total",
     "ssd12_cognitive",

@@ -95,7 +95,7 @@ def score_frame(
     Returns
     -------
     scores : pandas.DataFrame
-        Score columns in the order of ``outputs.md`` (long layout: all of them; wide layout:
+        Score columns in the order of ``docs/outputs.md`` (long layout: all of them; wide layout:
         those the present items allow), index as ``frame``. Continuous scores are float64,
         categories are pandas strings; empty = not scorable.
     invalid : pandas.DataFrame

@@ -1,6 +1,6 @@
 """Read a ROM export folder (CSV files, one xlsx workbook, or sav files) into raw tables.
 
-The contract is ``../shared/docs/rom-export.md``. Readers only get cells off disk: every value
+The contract is ``docs/input-format.md``. Readers only get cells off disk: every value
 is parsed, checked and normalised by the pure code in :mod:`pipeline.ingest`. CSV cells are read
 as text with pandas' C engine (fast on a million rows); spreadsheet and SPSS cells keep the type
 the file gives them (numbers, dates, text).

@@ -1,6 +1,6 @@
 """Write a (synthetic) ROM export as Dutch CSV, one xlsx workbook or SPSS sav files.
 
-The formats follow ``../shared/docs/rom-export.md`` and are written the way Dutch systems write
+The formats follow ``docs/input-format.md`` and are written the way Dutch systems write
 them. Every format is byte-for-byte deterministic: the same tables give the same bytes (the
 xlsx time stamps and zip entry dates and the sav header's creation date are fixed), so a DVC
 stage that regenerates the export with the same seed changes nothing.

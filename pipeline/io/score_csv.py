@@ -1,6 +1,6 @@
 """Disk access for scoring: the item CSV of ``python -m pipeline score`` and the reference tables.
 
-The item CSV is read exactly as an export's CSV tables are (``rom-export.md``: ``;`` or ``,``,
+The item CSV is read exactly as an export's CSV tables are (``docs/input-format.md``: ``;`` or ``,``,
 decimal comma or point, UTF-8 with or without BOM or Windows-1252), by reusing the ingest
 reader :func:`pipeline.io.export_readers.read_csv_table` rather than a second dialect sniffer.
 The output CSV keeps the input's delimiter and decimal mark, so a Dutch spreadsheet opens it as

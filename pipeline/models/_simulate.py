@@ -2,7 +2,7 @@
 
 :func:`simulate_inputs` returns :class:`~pipeline.models.base.ModelInputs` whose ``scores`` and
 ``trajectories`` frames have the columns of ``data/processed/scores.parquet`` and
-``trajectories.parquet`` (``../shared/docs/outputs.md``) that the models read. Outcomes follow
+``trajectories.parquet`` (``docs/outputs.md``) that the models read. Outcomes follow
 exactly the linear mixed model
 
     y_ij = b0 + b_time t_ij + x_i' gamma + (x_i' delta) t_ij + u0_i + u1_i t_ij + e_ij,

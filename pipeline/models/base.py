@@ -6,7 +6,7 @@ hyper-parameters, formulas are strings, and :meth:`Model.fit` is a pure function
 :class:`ModelInputs`: it reads no file, clock, environment variable or global random state and
 never mutates its input. The stage :mod:`pipeline.stages.fit` does the reading and writing.
 
-The shape of the outputs (``../shared/docs/outputs.md``, *Models*) is checked here once, by
+The shape of the outputs (``docs/outputs.md``, *Models*) is checked here once, by
 :func:`check_fit_result`, for every family: ``coefficients`` with the columns
 :data:`COEFFICIENT_COLUMNS`, ``metrics`` a JSON-able mapping, ``tables`` named frames.
 """
@@ -27,7 +27,7 @@ from pipeline.errors import PipelineError
 #: The model families; a family shares one analysis-set builder and one output layout.
 FAMILIES: tuple[str, ...] = ("mixed", "prediction", "survival")
 
-#: Columns of ``data/models/<name>/coefficients.csv`` (outputs.md), in this order.
+#: Columns of ``data/models/<name>/coefficients.csv`` (docs/outputs.md), in this order.
 COEFFICIENT_COLUMNS: tuple[str, ...] = (
     "term",
     "estimate",
@@ -119,7 +119,7 @@ class Model(ABC):
 
 
 def check_fit_result(result: FitResult, where: str = "model") -> None:
-    """Check that ``result`` follows the output contract of outputs.md.
+    """Check that ``result`` follows the output contract of docs/outputs.md.
 
     Parameters
     ----------

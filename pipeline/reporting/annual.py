@@ -44,7 +44,7 @@ from pipeline.reporting.suppression import (
 END_ONLY_INSTRUMENTS: frozenset[str] = frozenset(
     key for key, instrument in build_instruments().items() if instrument.end_only
 )
-#: Outcome scores of the annual report, in print order (instruments.md, methods.md).
+#: Outcome scores of the annual report, in print order (docs/instruments.md, docs/methods.md).
 OUTCOMES: tuple[str, ...] = (
     "ssd12_total",
     "eq5d5l_index",

@@ -1,6 +1,6 @@
 """The research report (English): pure sections from the processed tables and model outputs.
 
-Population: trajectories with research consent (methods.md). Sections: participant flow
+Population: trajectories with research consent (docs/methods.md). Sections: participant flow
 (TRIPOD+AI 20a), Table 1 by comorbidity with missingness (20b), response status and how
 completers differ from non-completers, one section per configured model by family (mixed,
 prediction, survival; a model whose outputs do not exist yet is listed as not available), a

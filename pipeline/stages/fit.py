@@ -3,7 +3,7 @@
 ``python -m pipeline stage fit NAME`` builds the model of the ``models.NAME`` entry of
 ``params.yaml`` through the registry (:mod:`pipeline.models.registry`), fits it to
 ``data/processed/scores.parquet`` and ``data/processed/trajectories.parquet`` with the seed of
-the ``fit`` block, and writes (``../shared/docs/outputs.md``, *Models*):
+the ``fit`` block, and writes (``docs/outputs.md``, *Models*):
 
 - ``coefficients.csv``: ``term, estimate, std_error, ci_low, ci_high, p_value`` (then any extra
   columns of the model, such as the Cox models' hazard ratios);
@@ -80,7 +80,7 @@ def fit_entry(name: str, entry: Mapping[str, Any], inputs: ModelInputs) -> FitRe
 def format_coefficients(coefficients: pd.DataFrame) -> pd.DataFrame:
     """Coefficients as text with :data:`DIGITS` significant digits (empty cell for NaN).
 
-    The columns of outputs.md come first, then any extra columns of the model (hazard ratios).
+    The columns of docs/outputs.md come first, then any extra columns of the model (hazard ratios).
     """
     out = pd.DataFrame({"term": coefficients["term"].astype(str)})
     extra = [c for c in coefficients.columns if c not in COEFFICIENT_COLUMNS]

@@ -9,7 +9,7 @@ export, identifiers, no key) nothing is written.
 ``validate_cli`` runs the same checks for ``python -m pipeline validate EXPORT_DIR`` and returns
 the row accounting as text, writing nothing.
 
-Pseudonym key (rom-export.md, *Identifiers*), first found wins:
+Pseudonym key (docs/input-checks.md), first found wins:
 
 1. the environment variable named by ``ingest.pseudonym.key_env`` (``ROM_PSEUDONYM_KEY``);
 2. the file ``ingest.pseudonym.key_file``, which must lie outside the project folder;

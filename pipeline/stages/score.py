@@ -6,7 +6,7 @@ writes ``data/processed/scores.parquet``, ``data/processed/trajectories.parquet`
 ``reports/metrics/psychometrics.json`` (the centre's intake SD and Cronbach's alpha beside the
 ``params.yaml`` defaults, and the figures used). Nothing is written when scoring fails.
 
-Command: scores any item-level CSV with canonical item names (``outputs.md``). OUT holds the
+Command: scores any item-level CSV with canonical item names (``docs/outputs.md``). OUT holds the
 input columns plus every score column the items allow (a score column already in the input is
 replaced by the computed one; for the EQ VAS and the CQI grade, which are their own scores, an
 invalid answer therefore becomes empty). An optional ``sex`` column (``m``/``f``/``x``,

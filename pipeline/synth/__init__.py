@@ -1,7 +1,7 @@
 """The synthetic ROM export generator (pure: parameters -> export tables).
 
 :func:`generate` returns the tables of a realistic ROM export that follows
-``../shared/docs/rom-export.md`` exactly, with known effects planted (``synth.effects`` in
+``docs/input-format.md`` exactly, with known effects planted (``synth.effects`` in
 ``params.yaml``; documented in ``data/README.md``):
 
 - the latent SSD-12 total follows a linear mixed model (:mod:`pipeline.synth.latent`): it
@@ -44,7 +44,7 @@ def generate(params: SynthParams) -> dict[str, pd.DataFrame]:
     -------
     dict of str to pandas.DataFrame
         ``trajectories``, ``ssd12``, ``eq5d5l``, ``eq5d3l``, ``rand36``, ``phq15``, ``cqi``, each
-        with exactly the canonical columns of ``rom-export.md`` in contract order. Export ids are
+        with exactly the canonical columns of ``docs/input-format.md`` in contract order. Export ids are
         text, dates ``datetime64[ns]`` (``completed_at`` with a time of day; a planted
         unparseable date makes that column text and date-times), 0/1 flags integers, item
         answers nullable integers (missing = NA). Pure and deterministic for a seed.

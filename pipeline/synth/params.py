@@ -32,7 +32,7 @@ FLAGS: tuple[str, ...] = (
 DIAGNOSES: tuple[str, ...] = ("ssd", "fnd", "illness_anxiety", "other")
 #: Sex codes; the first is the reference level of the planted effects.
 SEXES: tuple[str, ...] = ("f", "m", "x")
-#: Treatment modalities of ``rom-export.md``, in contract order.
+#: Treatment modalities of ``docs/input-format.md``, in contract order.
 MODALITIES: tuple[str, ...] = (
     "cbt",
     "emdr",

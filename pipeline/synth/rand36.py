@@ -4,7 +4,7 @@ Each scale ``k`` has a health value on the 0–100 RAND scale (higher = better),
 ``v = rand36_scale_mean_k − rand36_scale_sd_k·s_k``, with ``s_k`` the scale's latent severity
 (correlating ``effects.links.rand36[k]`` with the SSD-12 latent; for ``hc``, health change, with
 the change of the latent SSD-12 since start). An item answer is the response option whose RAND
-recode (``../shared/reference/rand36_recode.csv``) is nearest to ``v + N(0, rand36_item_sd)``.
+recode (``pipeline/instruments/reference/rand36_recode.csv``) is nearest to ``v + N(0, rand36_item_sd)``.
 RAND items point both ways: for some a higher raw answer is better health (the physical
 functioning items, 24, 25, 28, ...), for others worse (items 1, 2, 20–23, ...); the key below
 encodes that direction so that recoded scales move with latent health. ``tests/test_synth.py``
@@ -19,7 +19,7 @@ import numpy as np
 
 from pipeline.instruments.catalogue import INSTRUMENT_ITEMS
 
-#: Item number -> RAND-36 scale (RAND scoring rules, as in ``instruments.md``).
+#: Item number -> RAND-36 scale (RAND scoring rules, as in ``docs/instruments.md``).
 ITEM_SCALE: dict[int, str] = {
     1: "gh", 2: "hc", **{i: "pf" for i in range(3, 13)}, **{i: "rp" for i in range(13, 17)},
     **{i: "re" for i in range(17, 20)}, 20: "sf", 21: "bp", 22: "bp", 23: "vt", 24: "mh",

@@ -1,7 +1,7 @@
 """Measurement occasions: when the ROM battery is offered to a trajectory.
 
 Occasions follow the centre's protocol and stay inside the timepoint windows of
-``rom-export.md`` (defaults: intake [start − 60, start + 30], end [end − 60, end + 30]):
+``docs/input-format.md`` (defaults: intake [start − 60, start + 30], end [end − 60, end + 30]):
 
 - ``intake``: start + a normal offset (mostly a few days before start), clipped to
   ``schedule.intake_offset_min_days`` … ``intake_offset_max_days`` and never before referral;

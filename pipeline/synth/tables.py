@@ -1,4 +1,4 @@
-"""Dress a simulated cohort as the tables of a ROM export (``rom-export.md``).
+"""Dress a simulated cohort as the tables of a ROM export (``docs/input-format.md``).
 
 Columns are exactly the canonical ones, in contract order. Values are written the way a Dutch
 ROM system writes them: ``sex`` as ``vrouw``/``man``/``anders``, ``end_reason`` as

@@ -2,7 +2,7 @@
 
 Analysis set (:func:`build_mixed_analysis_set`, the one shared builder of the family)
 -------------------------------------------------------------------------------------
-1. Trajectories with ``research_consent`` = 1 only (methods.md: research outputs); optionally
+1. Trajectories with ``research_consent`` = 1 only (docs/methods.md: research outputs); optionally
    only ended ones.
 2. Administrations with a value of the outcome (of the configured instrument, if any), linked
    to a trajectory and assigned to the ``intake``, ``interim`` or ``end`` timepoint:
@@ -311,7 +311,7 @@ def _fit_profiled(design: Design, reml: bool) -> EngineFit:
 
 
 def _fit_statsmodels(design: Design, reml: bool) -> EngineFit:
-    """statsmodels ``MixedLM`` (the reference implementation), L-BFGS as methods.md advises."""
+    """statsmodels ``MixedLM`` (the reference implementation), L-BFGS as docs/methods.md advises."""
     from statsmodels.regression.mixed_linear_model import MixedLM as StatsmodelsMixedLM
 
     model = StatsmodelsMixedLM(design.y, design.x, groups=design.groups, exog_re=design.z)
@@ -334,7 +334,7 @@ def _fit_statsmodels(design: Design, reml: bool) -> EngineFit:
 
 
 def coefficient_table(design: Design, fitted: EngineFit, ci_level: float) -> pd.DataFrame:
-    """Fixed effects (Wald SE, CI, p) then variance components, in the outputs.md schema."""
+    """Fixed effects (Wald SE, CI, p) then variance components, in the docs/outputs.md schema."""
     z_crit = float(scipy.stats.norm.ppf(0.5 + ci_level / 2.0))
     se = np.sqrt(np.diag(fitted.cov_beta))
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -369,7 +369,7 @@ def coefficient_table(design: Design, fitted: EngineFit, ci_level: float) -> pd.
 def variance_components(
     names: Sequence[str], cov_re: np.ndarray, sigma2: float
 ) -> dict[str, float]:
-    """``var(<effect>)``, ``cov(<a>,<b>)`` and ``var(residual)`` as named in outputs.md."""
+    """``var(<effect>)``, ``cov(<a>,<b>)`` and ``var(residual)`` as named in docs/outputs.md."""
     out: dict[str, float] = {}
     for i, name in enumerate(names):
         out[f"var({name})"] = float(cov_re[i, i])
@@ -453,7 +453,7 @@ def likelihood_ratio_tests(design: Design, spec: MixedSpec) -> dict[str, Any]:
 def fit_mixed(
     frame: pd.DataFrame, spec: MixedSpec, flow: Mapping[str, int] | None = None
 ) -> FitResult:
-    """Fit one mixed model to its analysis set and assemble the outputs.md files.
+    """Fit one mixed model to its analysis set and assemble the docs/outputs.md files.
 
     Parameters
     ----------

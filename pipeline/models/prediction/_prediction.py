@@ -292,7 +292,7 @@ def _subgroup_labels(selected: pd.DataFrame) -> pd.DataFrame:
 
 
 def empty_coefficients() -> pd.DataFrame:
-    """A coefficients table with no rows and the columns of outputs.md."""
+    """A coefficients table with no rows and the columns of docs/outputs.md."""
     return pd.DataFrame({c: pd.Series(dtype=float) for c in COEFFICIENT_COLUMNS}).astype(
         {"term": object}
     )

@@ -32,7 +32,7 @@ parameters, mean outcome ``intercept`` and outcome SD ``sd``:
    applies the stated rule throughout. The two agree whenever criterion 4 does not bind, as in
    the published check.)
 
-Checks (``../shared/docs/methods.md``; pmsampsize's own tests): continuous, R² 0.2, 25
+Checks (``docs/methods.md``; pmsampsize's own tests): continuous, R² 0.2, 25
 parameters, intercept 1.9, SD 0.6 gives 918 (criteria 918, 401, 259, 918); binary, Cox-Snell R²
 0.288, 24 parameters, prevalence 0.174 gives 668 (criteria 623, 668, 221).
 

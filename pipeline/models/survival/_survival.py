@@ -1,6 +1,6 @@
 """The survival family: time-to-event analysis sets built from the processed tables.
 
-One shared builder per outcome (methods.md, *Survival*), each a pure function of
+One shared builder per outcome (docs/methods.md, *Survival*), each a pure function of
 :class:`~pipeline.models.base.ModelInputs` that returns one row per unit at risk with
 ``duration_days`` (whole calendar days), ``duration`` (years = days / 365.25, the time scale of
 every survival output), ``event`` (1 = event, 0 = right-censored) and every column of the
@@ -8,7 +8,7 @@ unit's trajectory (the baseline factors), plus the count of every selection step
 
 Selection shared by all outcomes
 --------------------------------
-1. Trajectories with ``research_consent`` = 1 only (methods.md: research outputs).
+1. Trajectories with ``research_consent`` = 1 only (docs/methods.md: research outputs).
 2. The *export date* closes follow-up: a model's ``export_date`` hyper-parameter, or, when it
    is ``None``, the latest date anywhere in the data (``start_date``, ``end_date``,
    ``completed_at``) -- never the clock. A trajectory that starts after it is excluded; an end
@@ -59,7 +59,7 @@ from pipeline.change import reliable_change_threshold
 from pipeline.models.base import ModelError, ModelInputs
 
 Outcome = Literal["improvement", "dropout", "reentry"]
-#: The time-to-event outcomes, in the order of methods.md.
+#: The time-to-event outcomes, in the order of docs/methods.md.
 OUTCOMES: tuple[str, ...] = ("improvement", "dropout", "reentry")
 #: Days per year of the ``duration`` column (the Julian year, as the mixed models use).
 DAYS_PER_YEAR = 365.25
