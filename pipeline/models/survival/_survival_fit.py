@@ -512,6 +512,11 @@ def fit_cox(
         linear_predictor = data[usable].to_numpy() @ fitter.params_.to_numpy()
         # Higher risk (linear predictor) must mean a shorter time: score = -linear predictor.
         concordance = float(concordance_index(data["_T"], -linear_predictor, data["_E"]))
+    if spec.penalizer > 0 and spec.ph_test == "exact":
+        messages.append(
+            "penalizer > 0: the PH test uses the unpenalised information matrix (R's cox.zph "
+            "adds the penalty's)"
+        )
     converged = not any(w.startswith(ConvergenceWarning.__name__) for w in final_warnings)
     metrics.update(
         status="fitted",
