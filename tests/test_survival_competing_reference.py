@@ -11,7 +11,8 @@ variances, relative for test statistics and coefficients):
 * Gray's test (statistic and p-value) against cuminc's ``Tests``;
 * cause-specific Cox models against ``coxph(Surv(time, cause == k) ~ ...)``;
 * the exact PH test against ``cox.zph(terms = FALSE)`` of survival 3.5-3, per term and global,
-  for the transforms km, rank, identity and log.
+  for the transforms km, rank, identity and log, and the joint test of a factor against
+  ``cox.zph(terms = TRUE)``.
 
 ``survfit``'s infinitesimal-jackknife standard error is a different estimator from cuminc's;
 its largest difference to ours is measured and bounded, not required to vanish.
@@ -231,6 +232,21 @@ def compare_cause_specific_cox(name: str, folder: Path = REFERENCE) -> dict[str,
             worst["zph_exact_at_r_beta_relative"] = max(
                 worst.get("zph_exact_at_r_beta_relative", 0.0), rel
             )
+            if transform == "km":
+                # terms = TRUE: the joint test of each factor with two or more indicators.
+                joint = values("zph_terms_chisq_km")
+                df = values("zph_terms_df_km")
+                factors = [t for t in joint.index if t != "GLOBAL" and df[t] > 1]
+                table = result.tables.get("ph_test_factors")
+                if not factors:
+                    assert table is None
+                for factor in factors:
+                    assert table is not None
+                    row = table.set_index("covariate").loc[factor]
+                    assert row["df"] == df[factor]
+                    np.testing.assert_allclose(row["statistic"], joint[factor], rtol=TOL, atol=TOL)
+                    diff = abs(float(row["statistic"]) - float(joint[factor]))
+                    worst["zph_factor_absolute"] = max(worst.get("zph_factor_absolute", 0.0), diff)
     return worst
 
 

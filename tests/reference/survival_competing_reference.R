@@ -19,8 +19,8 @@
 #   Gray's test of each cause per grouping factor (cuminc $Tests, rho = 0);
 #   cause-specific Cox models (coxph, Efron ties, event = that cause, other causes censored)
 #     and cox.zph of the installed survival (>= 3.0, terms = FALSE) with every transform
-#     (km, rank, identity, log) (-> survival_r_competing.csv, long: dataset, quantity, group,
-#     cause, term, value).
+#     (km, rank, identity, log), and with terms = TRUE (one joint test per factor; km)
+#     (-> survival_r_competing.csv, long: dataset, quantity, group, cause, term, value).
 #
 # Therneau T (2024). A Package for Survival Analysis in R. Gray B (2022). cmprsk:
 # Subdistribution Analysis of Competing Risks.
@@ -142,6 +142,13 @@ for (dataset in names(specs)) {
         long(dataset, paste0("zph_p_", transform), "cox", cause, c(terms, "GLOBAL"),
              unname(zph[, "p"])))
     }
+    # terms = TRUE (R's default): one joint test per factor.
+    zph_terms <- cox.zph(fit, transform = "km")$table
+    reference[[length(reference) + 1]] <- rbind(
+      long(dataset, "zph_terms_chisq_km", "cox", cause, rownames(zph_terms),
+           unname(zph_terms[, "chisq"])),
+      long(dataset, "zph_terms_df_km", "cox", cause, rownames(zph_terms),
+           unname(zph_terms[, "df"])))
   }
 }
 

@@ -44,6 +44,14 @@ Outcomes
     as ``clients_with_several_index_trajectories``). The later trajectory counts whatever its
     own research consent: its start date is registration data about the consenting index
     trajectory (re-entries into trajectories without consent are counted).
+
+Competing risks
+---------------
+:func:`build_competing_set` gives ``dropout`` and ``improvement`` a ``cause`` per row (the
+same rows and durations): for ``dropout`` each end reason is a cause of its own (``dropout``,
+``regular``, ``referred``, ``other``, ``unknown``), for ``improvement`` the causes are
+``improvement`` and ``ended_without_improvement``; only ongoing trajectories are censored.
+Used by ``cumulative_incidence`` and ``cause_specific_cox`` (docs/methods-survival.md).
 """
 
 from __future__ import annotations

@@ -506,7 +506,10 @@ def fit_cox(
                 )
     assert fitter is not None
     with _capture(captured):
-        ph = ph_tests(fitter, data, spec.ph_time_transform, spec.ph_test)
+        factors: dict[str, list[str]] = {}
+        for term, (column, _level) in design.indicators.items():
+            factors.setdefault(column, []).append(term)
+        ph = ph_tests(fitter, data, spec.ph_time_transform, spec.ph_test, factors)
         summary = fitter.summary
         lrt = fitter.log_likelihood_ratio_test()
         linear_predictor = data[usable].to_numpy() @ fitter.params_.to_numpy()
@@ -538,6 +541,8 @@ def fit_cox(
     )
     metrics.update(messages=messages, warnings=captured)
     tables = {"ph_test": ph.table, "schoenfeld_residuals": ph.residuals}
+    if spec.ph_test == "exact" and len(ph.factors):
+        tables["ph_test_factors"] = ph.factors
     return CoxResult(_coefficient_frame(design.terms, summary), metrics, tables)
 
 
@@ -600,6 +605,7 @@ class PHTests:
     metrics: dict[str, Any]
     table: pd.DataFrame
     residuals: pd.DataFrame
+    factors: pd.DataFrame = field(default_factory=pd.DataFrame)
 
 
 def time_transform(kind: TimeTransform) -> Callable[[pd.Series, pd.Series, Any], pd.Series]:
@@ -644,13 +650,16 @@ def ph_tests(
     data: pd.DataFrame,
     transform: TimeTransform,
     method: PHTestMethod = "exact",
+    factors: Mapping[str, Sequence[str]] | None = None,
 ) -> PHTests:
     """Proportional-hazards tests per term and global, and scaled Schoenfeld residuals.
 
     ``method="exact"``: R's ``cox.zph`` of survival >= 3.0 (3.5-3; :func:`zph_exact`);
     ``"approximate"``: the Grambsch & Therneau (1994) approximation of survival <= 2.44
     (lifelines ``proportional_hazard_test``). Undefined (``None``, with a message) when every
-    event has the same transformed time. The residual table (for plots) is the 1994 scaling
+    event has the same transformed time. With ``exact``, ``factors`` (covariate -> its
+    indicator terms, two or more) also get one joint test each (R's ``terms = TRUE``), in the
+    table ``ph_test_factors`` and ``metrics["factors"]``. The residual table (for plots) is the 1994 scaling
     either way.
     """
     g = time_transform(transform)
@@ -662,6 +671,7 @@ def ph_tests(
     variance = fitter.variance_matrix_.loc[residuals.columns, residuals.columns].to_numpy()
     n_events = len(residuals)
     statistics = dict.fromkeys(terms, math.nan)
+    factor_statistics: dict[str, tuple[float, int]] = {}
     global_statistic = math.nan
     message = None
     if np.isfinite(centred).all() and (centred**2).sum() > 0:
@@ -675,6 +685,10 @@ def ph_tests(
             )
             statistics = dict(zip(terms, exact.per_term.tolist(), strict=True))
             global_statistic = exact.global_statistic
+            for column, members in (factors or {}).items():
+                positions = [terms.index(m) for m in members if m in terms]
+                if len(positions) >= 2:
+                    factor_statistics[column] = (zph_block(exact, positions), len(positions))
         else:
             summary = proportional_hazard_test(fitter, data, time_transform=g).summary
             statistics = {t: float(summary.loc[t, "test_statistic"]) for t in terms}
@@ -718,7 +732,18 @@ def ph_tests(
         },
         "message": message,
     }
-    return PHTests(metrics, table, long.reset_index(drop=True))
+    factor_rows = [
+        [column, statistic, df, float(scipy.stats.chi2.sf(statistic, df))]
+        for column, (statistic, df) in factor_statistics.items()
+    ]
+    if method == "exact":
+        metrics["factors"] = {
+            column: {"statistic": _finite(st), "df": df, "p_value": _finite(pv)}
+            for column, st, df, pv in factor_rows
+        }
+    factor_table = pd.DataFrame(factor_rows, columns=["covariate", "statistic", "df", "p_value"])
+    factor_table = factor_table.astype({"statistic": float, "df": "int64", "p_value": float})
+    return PHTests(metrics, table, long.reset_index(drop=True), factor_table)
 
 
 #: What ``metrics.json`` says about each PH-test method.
@@ -831,6 +856,18 @@ def zph_exact(
         per_term[j] = float(sub @ np.linalg.solve(info[np.ix_(keep, keep)], sub))
     global_statistic = float(full @ np.linalg.solve(info, full))
     return ZphExact(per_term, global_statistic, np.concatenate([u_beta, u_gamma]), info)
+
+
+def zph_block(result: ZphExact, columns: Sequence[int]) -> float:
+    """The exact PH test of several coefficients at once (R ``cox.zph``, ``terms = TRUE``).
+
+    ``columns``: positions of the coefficients (e.g. a factor's indicators); the statistic is
+    u' I[k, k]^-1 u over k = (every beta, their gammas), on ``len(columns)`` df.
+    """
+    p = len(result.score) // 2
+    keep = [*range(p), *(p + j for j in columns)]
+    u = np.concatenate([np.zeros(p), result.score[p:]])[keep]
+    return float(u @ np.linalg.solve(result.information[np.ix_(keep, keep)], u))
 
 
 def _finite(value: float) -> float | None:

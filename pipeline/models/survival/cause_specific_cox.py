@@ -24,6 +24,9 @@ Outputs (``data/models/<name>/``)
     the analysis-set flow.
 ``ph_test.csv``
     ``cause, term, statistic, df, p_value`` (per term and ``GLOBAL``).
+``ph_test_factors.csv``
+    (``ph_test: exact``) ``cause, covariate, statistic, df, p_value``: one joint test per
+    categorical covariate with two or more indicators (R ``cox.zph``, ``terms = TRUE``).
 ``schoenfeld_residuals.csv``
     ``cause``, then the beta(t) estimates of :mod:`pipeline.models.survival.cox_ph`.
 """
@@ -139,6 +142,7 @@ class CauseSpecificCox(Model):
         )
         coefficients: list[pd.DataFrame] = []
         ph_tables: list[pd.DataFrame] = []
+        factor_tables: list[pd.DataFrame] = []
         residuals: list[pd.DataFrame] = []
         per_cause: dict[str, Any] = {}
         for cause in causes:
@@ -148,7 +152,11 @@ class CauseSpecificCox(Model):
             table["term"] = cause + ":" + table["term"].astype(str)
             coefficients.append(table)
             per_cause[cause] = result.metrics
-            for name, sink in (("ph_test", ph_tables), ("schoenfeld_residuals", residuals)):
+            for name, sink in (
+                ("ph_test", ph_tables),
+                ("ph_test_factors", factor_tables),
+                ("schoenfeld_residuals", residuals),
+            ):
                 if name in result.tables:
                     extra = result.tables[name].copy()
                     extra.insert(0, "cause", cause)
@@ -182,6 +190,8 @@ class CauseSpecificCox(Model):
         tables: dict[str, pd.DataFrame] = {}
         if ph_tables:
             tables["ph_test"] = pd.concat(ph_tables, ignore_index=True)
+        if factor_tables:
+            tables["ph_test_factors"] = pd.concat(factor_tables, ignore_index=True)
         if residuals:
             tables["schoenfeld_residuals"] = pd.concat(residuals, ignore_index=True)
         return FitResult(

@@ -14,7 +14,9 @@ Grambsch & Therneau (1994) score test as R's ``cox.zph`` computes it since survi
 full information matrix; ``ph_test: exact``, the default) or with the older approximation on
 the scaled Schoenfeld residuals (``ph_test: approximate``; lifelines
 ``proportional_hazard_test``), with R's ``km`` time transform, reported in ``metrics.json`` and
-``ph_test.csv``; ``schoenfeld_residuals.csv`` holds beta(t) estimates for the diagnostic plot.
+``ph_test.csv`` (per coefficient and global; with ``exact`` also ``ph_test_factors.csv``, one
+joint test per categorical covariate with two or more indicators, R's ``terms = TRUE``);
+``schoenfeld_residuals.csv`` holds beta(t) estimates for the diagnostic plot.
 The concordance (Harrell's C) is computed so that a higher predicted hazard must mean a shorter
 time. Numbers match R's ``coxph`` (``tests/reference/survival_reference.R``).
 
