@@ -732,8 +732,8 @@ def ph_tests(
         },
         "message": message,
     }
-    factor_rows = [
-        [column, statistic, df, float(scipy.stats.chi2.sf(statistic, df))]
+    factor_rows: list[tuple[str, float, int, float]] = [
+        (column, statistic, df, float(scipy.stats.chi2.sf(statistic, df)))
         for column, (statistic, df) in factor_statistics.items()
     ]
     if method == "exact":
