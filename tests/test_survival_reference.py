@@ -3,8 +3,9 @@
 The CSVs next to the R script are written by ``make r-reference-survival`` (never by hand): a
 fixed synthetic drop-out set with many tied times (``survival_synthetic.csv``, from
 survival_make_synthetic.py) and survival's ``lung`` and ``veteran`` data. Cox coefficients,
-standard errors, intervals, p-values, log-likelihoods, concordance and the Grambsch-Therneau
-tests; Kaplan-Meier tables (numbers at risk, events, censored, S, Greenwood SE, log-log CI),
+standard errors, intervals, p-values, log-likelihoods, concordance and the proportional-hazards
+tests (``ph_test`` exact: R's cox.zph of survival >= 3.0, to 1e-6; approximate: the 1994
+formula); Kaplan-Meier tables (numbers at risk, events, censored, S, Greenwood SE, log-log CI),
 medians with their intervals, landmark estimates; and log-rank tests must agree to 1e-4. With
 Rscript on the machine, the ``against_r`` test reruns R live.
 """
@@ -83,9 +84,11 @@ def _values(reference: pd.DataFrame, quantity: str) -> pd.Series:
     return part.set_index("term")["value"].astype(float)
 
 
-def _cox(name: str, folder: Path = REFERENCE) -> _survival_fit.CoxResult:
+def _cox(
+    name: str, folder: Path = REFERENCE, ph_test: _survival_fit.PHTestMethod = "exact"
+) -> _survival_fit.CoxResult:
     spec = DATASETS[name]
-    cox_spec = _survival_fit.CoxSpec(spec.covariates, spec.reference_levels)
+    cox_spec = _survival_fit.CoxSpec(spec.covariates, spec.reference_levels, ph_test=ph_test)
     return _survival_fit.fit_cox(_data(name, folder), cox_spec, duration=spec.time)
 
 
@@ -139,11 +142,19 @@ def compare_cox(name: str, folder: Path = REFERENCE) -> dict[str, float]:
     assert metrics["events"] == _values(reference, "events")["model"]
     assert metrics["converged"] is True
     assert metrics["warnings"] == []
+    # Default ph_test = exact: R's cox.zph of the installed survival (>= 3.0), to 1e-6.
     ph = result.tables["ph_test"].set_index("term")["statistic"]
-    expected = _values(reference, "ph_chisq_gt1994")
+    expected = _values(reference, "ph_chisq_coxzph3")
     assert list(expected.index) == list(ph.index)
-    np.testing.assert_allclose(ph.to_numpy(), expected.to_numpy(), rtol=RTOL)
-    worst["ph_chisq"] = _relative(ph.to_numpy(), expected.to_numpy())
+    np.testing.assert_allclose(ph.to_numpy(), expected.to_numpy(), rtol=1e-6)
+    worst["ph_chisq_exact"] = _relative(ph.to_numpy(), expected.to_numpy())
+    # ph_test = approximate: the 1994 formula of survival <= 2.44.
+    old = _cox(name, folder, ph_test="approximate").tables["ph_test"]
+    old_ph = old.set_index("term")["statistic"]
+    expected = _values(reference, "ph_chisq_gt1994")
+    assert list(expected.index) == list(old_ph.index)
+    np.testing.assert_allclose(old_ph.to_numpy(), expected.to_numpy(), rtol=RTOL)
+    worst["ph_chisq_approximate"] = _relative(old_ph.to_numpy(), expected.to_numpy())
     return worst
 
 
@@ -234,18 +245,24 @@ def test_reference_data_have_ties_and_a_single_subject_group() -> None:
     assert (lung["ph_ecog"] == 3).sum() == 1  # a one-subject stratum in the KM comparison
 
 
-def test_ph_test_uses_the_documented_formula_not_survival_3() -> None:
-    """R's cox.zph since survival 3.0 is an exact score test; ours is the 1994 approximation.
+def test_ph_test_exact_is_survival_3_and_approximate_is_the_1994_formula() -> None:
+    """ph_test=exact reproduces cox.zph of survival 3.5-3 (1e-6); approximate the old formula.
 
-    They differ, but modestly; the stored values document by how much.
+    The two formulas differ, and the stored values document by how much.
     """
-    reference = _reference("lung")
-    old = _values(reference, "ph_chisq_gt1994")
-    new = _values(reference, "ph_chisq_coxzph3")
-    ours = _cox("lung").tables["ph_test"].set_index("term")["statistic"]
-    np.testing.assert_allclose(ours.to_numpy(), old.to_numpy(), rtol=1e-8)
-    assert not np.allclose(old.to_numpy(), new.to_numpy(), rtol=1e-3)
-    assert np.all(np.abs(old - new) < 0.2)
+    for name in DATASETS:
+        reference = _reference(name)
+        old = _values(reference, "ph_chisq_gt1994")
+        new = _values(reference, "ph_chisq_coxzph3")
+        exact = _cox(name).tables["ph_test"].set_index("term")["statistic"]
+        approximate = _cox(name, ph_test="approximate").tables["ph_test"]
+        np.testing.assert_allclose(exact.to_numpy(), new.to_numpy(), rtol=1e-6)
+        np.testing.assert_allclose(
+            approximate.set_index("term")["statistic"].to_numpy(), old.to_numpy(), rtol=1e-8
+        )
+        assert not np.allclose(old.to_numpy(), new.to_numpy(), rtol=1e-3)
+    metrics = _cox("lung").metrics["proportional_hazards"]
+    assert metrics["ph_test"] == "exact" and "survival >= 3.0" in metrics["method"]
 
 
 @pytest.mark.against_r

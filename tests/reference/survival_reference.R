@@ -15,8 +15,9 @@
 # quantile() for the median and its interval and summary(times = ) at landmarks; survdiff
 # (log-rank) per grouping factor; the proportional-hazards test of cox.zph as it was up to
 # survival 2.44 (Grambsch & Therneau 1994 approximation, transform "km"; the formula lifelines
-# implements), computed below from R's Schoenfeld residuals and fit$var, and -- for
-# information only -- cox.zph of the installed survival (>= 3.0: an exact score test).
+# implements; the reference of ph_test = approximate), computed below from R's Schoenfeld
+# residuals and fit$var, and cox.zph of the installed survival (>= 3.0: the exact score test
+# with the full information matrix, terms = FALSE; the reference of ph_test = exact).
 # Writes to OUT_DIR (default: this script's folder):
 #   survival_r_reference.csv  long: dataset, quantity, term, value (15 significant digits);
 #       Cox terms use the project's names (sex[T.m], celltype[T.adeno]); strata are "all" or

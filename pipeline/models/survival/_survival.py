@@ -44,6 +44,14 @@ Outcomes
     as ``clients_with_several_index_trajectories``). The later trajectory counts whatever its
     own research consent: its start date is registration data about the consenting index
     trajectory (re-entries into trajectories without consent are counted).
+
+Competing risks
+---------------
+:func:`build_competing_set` gives ``dropout`` and ``improvement`` a ``cause`` per row (the
+same rows and durations): for ``dropout`` each end reason is a cause of its own (``dropout``,
+``regular``, ``referred``, ``other``, ``unknown``), for ``improvement`` the causes are
+``improvement`` and ``ended_without_improvement``; only ongoing trajectories are censored.
+Used by ``cumulative_incidence`` and ``cause_specific_cox`` (docs/methods-survival.md).
 """
 
 from __future__ import annotations
@@ -347,6 +355,99 @@ def build_reentry_set(
     frame = _finish(index, duration_days, event)
     flow["analysed"] = len(frame)
     return TimeToEventSet(frame, flow, export.date().isoformat(), DEFINITIONS["reentry"])
+
+
+#: Outcomes with competing events (:func:`build_competing_set`).
+COMPETING_OUTCOMES: tuple[str, ...] = ("dropout", "improvement")
+#: The label of a censored unit in the ``cause`` column.
+CENSORED = "censored"
+#: Causes of ``dropout`` (each end reason its own cause, as cmprsk and survival treat every
+#: distinct status code), in this order; ``unknown`` = an end without a (known) reason.
+DROPOUT_CAUSES: tuple[str, ...] = ("dropout", "regular", "referred", "other", "unknown")
+#: Causes of ``improvement``: the event, and ending treatment without it.
+IMPROVEMENT_CAUSES: tuple[str, ...] = ("improvement", "ended_without_improvement")
+COMPETING_DEFINITIONS: Mapping[str, str] = {
+    "dropout": (
+        "time from the start of treatment to its end, by end reason: dropout, regular, referred, "
+        "other and unknown (no or an unlisted reason) are competing causes; ongoing "
+        "trajectories are censored at the export date"
+    ),
+    "improvement": (
+        "time from the start of treatment to the first SSD-12 administration (interim or end) "
+        "whose change from the intake score is <= -reliable_change (cause improvement); an "
+        "ended trajectory without it ends at its last administration after the intake (cause "
+        "ended_without_improvement); ongoing trajectories without it are censored there"
+    ),
+}
+
+
+@dataclass(frozen=True)
+class CompetingSet:
+    """A time-to-event set whose events have causes.
+
+    Attributes
+    ----------
+    frame
+        The rows of the outcome's :class:`TimeToEventSet` plus ``cause``: the cause of the
+        event (one of ``causes``) or :data:`CENSORED`; ``event`` is 1 for every cause.
+    causes
+        Every possible cause, in reporting order (those without events included).
+    flow, export_date, definition
+        As in :class:`TimeToEventSet` (``definition`` names the competing causes).
+    """
+
+    frame: pd.DataFrame
+    causes: tuple[str, ...]
+    flow: dict[str, int]
+    export_date: str
+    definition: str
+
+
+def build_competing_set(data: ModelInputs, spec: OutcomeSpec) -> CompetingSet:
+    """The competing-risks version of ``spec.outcome`` (``dropout`` or ``improvement``).
+
+    ``dropout``: the rows and durations of :func:`build_dropout_set`; an ended trajectory's
+    cause is its end reason (``dropout``, ``regular``, ``referred``, ``other``; ``unknown``
+    when missing or unlisted), an ongoing one is censored at the export date.
+    ``improvement``: the rows and durations of :func:`build_improvement_set`; an ended
+    trajectory without reliable improvement has the competing cause
+    ``ended_without_improvement`` at its last administration after the intake (the last time
+    improvement was looked for), an ongoing one is censored there.
+    """
+    if spec.outcome not in COMPETING_OUTCOMES:
+        raise ModelError(f"competing risks are defined for {', '.join(COMPETING_OUTCOMES)}")
+    export = resolve_export_date(data, spec.export_date)
+    if spec.outcome == "dropout":
+        base = build_dropout_set(data, export)
+        frame = base.frame.copy()
+        ended = _ended_by(frame, export)
+        reason = frame["end_reason"].astype("string")
+        listed = reason.isin(DROPOUT_CAUSES[:-1]).fillna(False).to_numpy(dtype=bool)
+        cause = np.where(listed, reason.fillna("").to_numpy(dtype=object), "unknown")
+        cause = np.where(ended, cause, CENSORED)
+        causes = DROPOUT_CAUSES
+    else:
+        base = build_improvement_set(data, export, spec.reliable_change)
+        frame = base.frame.copy()
+        ended = _ended_by(frame, export)
+        improved = frame["event"].to_numpy(dtype=int) == 1
+        cause = np.where(
+            improved, "improvement", np.where(ended, "ended_without_improvement", CENSORED)
+        )
+        causes = IMPROVEMENT_CAUSES
+    frame["cause"] = pd.Series(cause, dtype=object)
+    frame["event"] = (frame["cause"] != CENSORED).astype(np.int64)
+    flow = dict(base.flow)
+    for name in causes:
+        flow[f"events_{name}"] = int((frame["cause"] == name).sum())
+    flow["censored"] = int((frame["cause"] == CENSORED).sum())
+    return CompetingSet(frame, causes, flow, base.export_date, COMPETING_DEFINITIONS[spec.outcome])
+
+
+def _ended_by(frame: pd.DataFrame, export: pd.Timestamp) -> np.ndarray:
+    """Rows whose trajectory ended on or before ``export`` (the builders' rule)."""
+    end = _dates(frame["end_date"])
+    return (end.notna() & (end <= export)).fillna(False).to_numpy(dtype=bool)
 
 
 def _eligible_trajectories(

@@ -23,12 +23,14 @@ Cox proportional hazards (Cox 1972)
     higher predicted hazard must go with a shorter time: C > 0.5 means the model orders
     trajectories in the right direction (R's ``concordance`` of a ``coxph`` fit).
 Proportional-hazards check (Grambsch & Therneau 1994)
-    lifelines ``proportional_hazard_test``: per term, the score test of a linear trend of the
-    scaled Schoenfeld residuals in g(t), chi-square on 1 df, plus the global test on as many df
-    as terms. This is the formula of R's ``cox.zph`` up to survival 2.44 (R's ``cox.zph`` since
-    3.0 uses an exact score test that differs slightly). The time transform g is R's default
-    ``km`` (1 - the left-continuous Kaplan-Meier estimate at each event time; lifelines' own
-    ``km`` uses the right-continuous one), or ``rank``, ``identity`` or ``log``.
+    Per term and global, the score test of adding x * g(t) terms. ``ph_test = "exact"``
+    (default; :func:`zph_exact`): at the fitted beta with the full information matrix of
+    (beta, gamma) and Efron ties, as R's ``cox.zph`` computes it since survival 3.0 (checked
+    against survival 3.5-3 to 1e-6, ``terms = FALSE``: one test per coefficient).
+    ``ph_test = "approximate"``: lifelines ``proportional_hazard_test``, the formula of
+    ``cox.zph`` up to survival 2.44. The time transform g is R's default ``km`` (1 - the
+    left-continuous Kaplan-Meier estimate at each event time; lifelines' own ``km`` uses the
+    right-continuous one), or ``rank``, ``identity`` or ``log``.
 
 References
 ----------
@@ -60,6 +62,7 @@ from lifelines.utils import concordance_index
 from pipeline.models.base import COEFFICIENT_COLUMNS, ModelError
 
 TimeTransform = Literal["km", "rank", "identity", "log"]
+PHTestMethod = Literal["exact", "approximate"]
 #: A column of numbers (durations, event indicators): array, Series or list.
 Vector = np.ndarray | pd.Series | Sequence[float]
 
@@ -295,6 +298,7 @@ class CoxSpec:
     penalizer: float = 0.0
     ci_level: float = 0.95
     ph_time_transform: TimeTransform = "km"
+    ph_test: PHTestMethod = "exact"
 
 
 @dataclass(frozen=True)
@@ -502,12 +506,20 @@ def fit_cox(
                 )
     assert fitter is not None
     with _capture(captured):
-        ph = ph_tests(fitter, data, spec.ph_time_transform)
+        factors: dict[str, list[str]] = {}
+        for term, (column, _level) in design.indicators.items():
+            factors.setdefault(column, []).append(term)
+        ph = ph_tests(fitter, data, spec.ph_time_transform, spec.ph_test, factors)
         summary = fitter.summary
         lrt = fitter.log_likelihood_ratio_test()
         linear_predictor = data[usable].to_numpy() @ fitter.params_.to_numpy()
         # Higher risk (linear predictor) must mean a shorter time: score = -linear predictor.
         concordance = float(concordance_index(data["_T"], -linear_predictor, data["_E"]))
+    if spec.penalizer > 0 and spec.ph_test == "exact":
+        messages.append(
+            "penalizer > 0: the PH test uses the unpenalised information matrix (R's cox.zph "
+            "adds the penalty's)"
+        )
     converged = not any(w.startswith(ConvergenceWarning.__name__) for w in final_warnings)
     metrics.update(
         status="fitted",
@@ -529,6 +541,8 @@ def fit_cox(
     )
     metrics.update(messages=messages, warnings=captured)
     tables = {"ph_test": ph.table, "schoenfeld_residuals": ph.residuals}
+    if spec.ph_test == "exact" and len(ph.factors):
+        tables["ph_test_factors"] = ph.factors
     return CoxResult(_coefficient_frame(design.terms, summary), metrics, tables)
 
 
@@ -591,6 +605,7 @@ class PHTests:
     metrics: dict[str, Any]
     table: pd.DataFrame
     residuals: pd.DataFrame
+    factors: pd.DataFrame = field(default_factory=pd.DataFrame)
 
 
 def time_transform(kind: TimeTransform) -> Callable[[pd.Series, pd.Series, Any], pd.Series]:
@@ -630,10 +645,22 @@ def _km_left_continuous(t: np.ndarray, d: np.ndarray) -> np.ndarray:
     return before[np.searchsorted(times, t, side="left")]
 
 
-def ph_tests(fitter: CoxPHFitter, data: pd.DataFrame, transform: TimeTransform) -> PHTests:
-    """Grambsch-Therneau tests per term and global, and scaled Schoenfeld residuals.
+def ph_tests(
+    fitter: CoxPHFitter,
+    data: pd.DataFrame,
+    transform: TimeTransform,
+    method: PHTestMethod = "exact",
+    factors: Mapping[str, Sequence[str]] | None = None,
+) -> PHTests:
+    """Proportional-hazards tests per term and global, and scaled Schoenfeld residuals.
 
-    Undefined (``None``, with a message) when every event has the same transformed time.
+    ``method="exact"``: R's ``cox.zph`` of survival >= 3.0 (3.5-3; :func:`zph_exact`);
+    ``"approximate"``: the Grambsch & Therneau (1994) approximation of survival <= 2.44
+    (lifelines ``proportional_hazard_test``). Undefined (``None``, with a message) when every
+    event has the same transformed time. With ``exact``, ``factors`` (covariate -> its
+    indicator terms, two or more) also get one joint test each (R's ``terms = TRUE``), in the
+    table ``ph_test_factors`` and ``metrics["factors"]``. The residual table (for plots) is the 1994 scaling
+    either way.
     """
     g = time_transform(transform)
     residuals = fitter.compute_residuals(data, kind="schoenfeld")
@@ -644,13 +671,29 @@ def ph_tests(fitter: CoxPHFitter, data: pd.DataFrame, transform: TimeTransform) 
     variance = fitter.variance_matrix_.loc[residuals.columns, residuals.columns].to_numpy()
     n_events = len(residuals)
     statistics = dict.fromkeys(terms, math.nan)
+    factor_statistics: dict[str, tuple[float, int]] = {}
     global_statistic = math.nan
     message = None
     if np.isfinite(centred).all() and (centred**2).sum() > 0:
-        summary = proportional_hazard_test(fitter, data, time_transform=g).summary
-        statistics = {t: float(summary.loc[t, "test_statistic"]) for t in terms}
-        score = centred @ residuals.to_numpy()
-        global_statistic = float(score @ variance @ score * n_events / (centred**2).sum())
+        if method == "exact":
+            exact = zph_exact(
+                data[terms].to_numpy(dtype=float),
+                data["_T"].to_numpy(dtype=float),
+                data["_E"].to_numpy(dtype=float),
+                fitter.params_.loc[terms].to_numpy(dtype=float),
+                transform,
+            )
+            statistics = dict(zip(terms, exact.per_term.tolist(), strict=True))
+            global_statistic = exact.global_statistic
+            for column, members in (factors or {}).items():
+                positions = [terms.index(m) for m in members if m in terms]
+                if len(positions) >= 2:
+                    factor_statistics[column] = (zph_block(exact, positions), len(positions))
+        else:
+            summary = proportional_hazard_test(fitter, data, time_transform=g).summary
+            statistics = {t: float(summary.loc[t, "test_statistic"]) for t in terms}
+            score = centred @ residuals.to_numpy()
+            global_statistic = float(score @ variance @ score * n_events / (centred**2).sum())
     else:
         message = "every event at the same transformed time: the PH test is undefined"
     per_term = {
@@ -678,10 +721,8 @@ def ph_tests(fitter: CoxPHFitter, data: pd.DataFrame, transform: TimeTransform) 
         }
     ).sort_values(["term", "time"], kind="stable")
     metrics: dict[str, Any] = {
-        "method": (
-            "Grambsch & Therneau (1994) score test of a linear trend in the scaled Schoenfeld "
-            "residuals (lifelines proportional_hazard_test; R cox.zph up to survival 2.44)"
-        ),
+        "method": PH_METHODS[method],
+        "ph_test": method,
         "time_transform": transform,
         "terms": per_term,
         "global": {
@@ -691,7 +732,142 @@ def ph_tests(fitter: CoxPHFitter, data: pd.DataFrame, transform: TimeTransform) 
         },
         "message": message,
     }
-    return PHTests(metrics, table, long.reset_index(drop=True))
+    factor_rows: list[tuple[str, float, int, float]] = [
+        (column, statistic, df, float(scipy.stats.chi2.sf(statistic, df)))
+        for column, (statistic, df) in factor_statistics.items()
+    ]
+    if method == "exact":
+        metrics["factors"] = {
+            column: {"statistic": _finite(st), "df": df, "p_value": _finite(pv)}
+            for column, st, df, pv in factor_rows
+        }
+    factor_table = pd.DataFrame(factor_rows, columns=["covariate", "statistic", "df", "p_value"])
+    factor_table = factor_table.astype({"statistic": float, "df": "int64", "p_value": float})
+    return PHTests(metrics, table, long.reset_index(drop=True), factor_table)
+
+
+#: What ``metrics.json`` says about each PH-test method.
+PH_METHODS: Mapping[str, str] = {
+    "exact": (
+        "score test of adding x * g(t) for every term, at the fitted beta and with the full "
+        "information matrix (Grambsch & Therneau 1994; R cox.zph of survival >= 3.0, as in "
+        "survival 3.5-3); per term: beta and that term's g(t) interaction, global: all"
+    ),
+    "approximate": (
+        "Grambsch & Therneau (1994) approximation on the scaled Schoenfeld residuals "
+        "(lifelines proportional_hazard_test; R cox.zph up to survival 2.44)"
+    ),
+}
+
+
+@dataclass(frozen=True)
+class ZphExact:
+    """Score statistics of the exact PH test (R ``cox.zph``, ``terms = FALSE``)."""
+
+    per_term: np.ndarray
+    global_statistic: float
+    score: np.ndarray
+    information: np.ndarray
+
+
+def zph_g_times(time: np.ndarray, event: np.ndarray, transform: TimeTransform) -> np.ndarray:
+    """g(t) of every row, centred at its mean over the events (R ``cox.zph``, survival 3.x).
+
+    ``km``: 1 - the Kaplan-Meier estimate just before t (``findInterval(left.open = TRUE)``);
+    ``rank``: the average rank of t among *all* rows; ``identity``: t; ``log``: log t.
+    """
+    d = np.asarray(event, dtype=bool)
+    if transform == "identity":
+        values = time.astype(float)
+    elif transform == "log":
+        with np.errstate(divide="ignore"):
+            values = np.log(time.astype(float))
+    elif transform == "rank":
+        values = scipy.stats.rankdata(time, method="average").astype(float)
+    else:
+        values = 1.0 - _km_left_continuous(time.astype(float), d)
+    return values - values[d].mean()
+
+
+def zph_exact(
+    x: np.ndarray,
+    time: np.ndarray,
+    event: np.ndarray,
+    beta: np.ndarray,
+    transform: TimeTransform = "km",
+) -> ZphExact:
+    """The proportional-hazards score test of survival >= 3.0 (``cox.zph``; Efron ties).
+
+    The Cox model is extended by p terms x_j g(t); at (beta-hat, gamma = 0) the score vector
+    U = (U_beta, U_gamma) and the full 2p x 2p information matrix I are computed with Efron's
+    handling of ties (R's C routine ``zph1``; g(t) is the same for tied events, so the gamma
+    blocks are the beta blocks weighted by g and g squared). With U_beta set to 0 (the fitted
+    beta solves it), the test of term j is u' I[k, k]^-1 u over k = (all beta, gamma_j), on
+    1 df, and the global test uses all 2p rows, on p df (R: ``cox.zph(fit, terms = FALSE)``).
+    """
+    x = np.asarray(x, dtype=float)
+    t = np.asarray(time, dtype=float)
+    d = np.asarray(event, dtype=float) > 0
+    p = x.shape[1]
+    g = zph_g_times(t, d, transform)
+    order = np.argsort(-t, kind="stable")  # descending: risk sets are prefixes
+    xs, ts, ds = x[order], t[order], d[order]
+    eta = xs @ beta
+    r = np.exp(eta - eta.max())
+    s0 = np.cumsum(r)
+    s1 = np.cumsum(r[:, None] * xs, axis=0)
+    s2 = np.cumsum(r[:, None, None] * xs[:, :, None] * xs[:, None, :], axis=0)
+    u_beta = np.zeros(p)
+    u_gamma = np.zeros(p)
+    info = np.zeros((2 * p, 2 * p))
+    event_times = np.unique(ts[ds])
+    for u in event_times:
+        at = ts == u
+        last = int(np.flatnonzero(ts >= u)[-1])  # risk set: rows 0..last (t >= u)
+        dead = at & ds
+        n_dead = int(dead.sum())
+        g_u = float(g[order][dead][0])
+        r_d = r[dead]
+        x_d = xs[dead]
+        d0 = r_d.sum()
+        d1 = (r_d[:, None] * x_d).sum(axis=0)
+        d2 = (r_d[:, None, None] * x_d[:, :, None] * x_d[:, None, :]).sum(axis=0)
+        score = x_d.sum(axis=0)
+        information = np.zeros((p, p))
+        for k in range(n_dead):
+            frac = k / n_dead
+            a0 = s0[last] - frac * d0
+            a1 = s1[last] - frac * d1
+            a2 = s2[last] - frac * d2
+            mean = a1 / a0
+            score = score - mean
+            information += a2 / a0 - np.outer(mean, mean)
+        u_beta += score
+        u_gamma += g_u * score
+        info[:p, :p] += information
+        info[:p, p:] += g_u * information
+        info[p:, :p] += g_u * information
+        info[p:, p:] += g_u * g_u * information
+    full = np.concatenate([np.zeros(p), u_gamma])
+    per_term = np.empty(p)
+    for j in range(p):
+        keep = [*range(p), p + j]
+        sub = full[keep]
+        per_term[j] = float(sub @ np.linalg.solve(info[np.ix_(keep, keep)], sub))
+    global_statistic = float(full @ np.linalg.solve(info, full))
+    return ZphExact(per_term, global_statistic, np.concatenate([u_beta, u_gamma]), info)
+
+
+def zph_block(result: ZphExact, columns: Sequence[int]) -> float:
+    """The exact PH test of several coefficients at once (R ``cox.zph``, ``terms = TRUE``).
+
+    ``columns``: positions of the coefficients (e.g. a factor's indicators); the statistic is
+    u' I[k, k]^-1 u over k = (every beta, their gammas), on ``len(columns)`` df.
+    """
+    p = len(result.score) // 2
+    keep = [*range(p), *(p + j for j in columns)]
+    u = np.concatenate([np.zeros(p), result.score[p:]])[keep]
+    return float(u @ np.linalg.solve(result.information[np.ix_(keep, keep)], u))
 
 
 def _finite(value: float) -> float | None:

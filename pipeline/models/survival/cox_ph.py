@@ -10,9 +10,13 @@ hazard ratio above 1 means the event comes sooner; for ``improvement`` it means 
 improvement comes sooner (a *good* outcome).
 
 The proportional-hazards assumption is checked for every term and globally with the
-Grambsch & Therneau (1994) test on the scaled Schoenfeld residuals (lifelines
-``proportional_hazard_test``, with R's ``km`` time transform), reported in ``metrics.json`` and
-``ph_test.csv``; ``schoenfeld_residuals.csv`` holds beta(t) estimates for the diagnostic plot.
+Grambsch & Therneau (1994) score test as R's ``cox.zph`` computes it since survival 3.0 (the
+full information matrix; ``ph_test: exact``, the default) or with the older approximation on
+the scaled Schoenfeld residuals (``ph_test: approximate``; lifelines
+``proportional_hazard_test``), with R's ``km`` time transform, reported in ``metrics.json`` and
+``ph_test.csv`` (per coefficient and global; with ``exact`` also ``ph_test_factors.csv``, one
+joint test per categorical covariate with two or more indicators, R's ``terms = TRUE``);
+``schoenfeld_residuals.csv`` holds beta(t) estimates for the diagnostic plot.
 The concordance (Harrell's C) is computed so that a higher predicted hazard must mean a shorter
 time. Numbers match R's ``coxph`` (``tests/reference/survival_reference.R``).
 
@@ -79,6 +83,10 @@ class CoxPH(Model):
     ph_time_transform
         g(t) of the proportional-hazards test: ``km`` (R's default), ``rank``, ``identity``,
         ``log``.
+    ph_test
+        ``exact`` (default): the score test of R's ``cox.zph`` since survival 3.0 (full
+        information matrix); ``approximate``: the Grambsch & Therneau (1994) approximation of
+        survival <= 2.44 (lifelines ``proportional_hazard_test``).
     export_date
         ISO date closing follow-up; ``None`` (default): the latest date in the data.
     reliable_change
@@ -98,6 +106,7 @@ class CoxPH(Model):
     ties: Literal["efron"] = "efron"
     penalizer: float = 0.0
     ph_time_transform: Literal["km", "rank", "identity", "log"] = "km"
+    ph_test: Literal["exact", "approximate"] = "exact"
     export_date: str | None = None
     reliable_change: float = _survival.RC_SSD12
     reentry_window_years: float = 2.0
@@ -114,6 +123,10 @@ class CoxPH(Model):
             raise ModelError(f"covariates cannot include {', '.join(sorted(clash))}")
         if self.ties != "efron":
             raise ModelError("ties must be 'efron'")
+        if self.ph_test not in ("exact", "approximate"):
+            raise ModelError("ph_test must be 'exact' or 'approximate'")
+        if self.ph_time_transform not in ("km", "rank", "identity", "log"):
+            raise ModelError("ph_time_transform must be km, rank, identity or log")
         if not (math.isfinite(self.penalizer) and self.penalizer >= 0):
             raise ModelError("penalizer must be a number >= 0")
         if not 0.0 < self.ci_level < 1.0:
@@ -138,6 +151,7 @@ class CoxPH(Model):
             penalizer=self.penalizer,
             ci_level=self.ci_level,
             ph_time_transform=self.ph_time_transform,
+            ph_test=self.ph_test,
         )
         result = _survival_fit.fit_cox(analysis.frame, spec)
         settings: dict[str, Any] = {}

@@ -10,6 +10,10 @@ the median time with the interval where the confidence limits cross 0.5 (Brookme
 numbers match R's ``survfit(conf.type = "log-log")``, ``quantile.survfit`` and ``survdiff``
 (``tests/reference/survival_reference.R``).
 
+For ``dropout`` and ``improvement`` the other ways treatment ends censor, so 1 - S(t) is the
+probability in a hypothetical world in which they cannot happen, not the share that drops out
+(or improves); ``cumulative_incidence`` estimates that share (docs/methods-survival.md).
+
 Outputs (``data/models/<name>/``)
 ---------------------------------
 ``coefficients.csv``
