@@ -58,7 +58,9 @@ LABELS: dict[str, str] = {
 FAMILY_TABLES: dict[str, frozenset[str]] = {
     "mixed": frozenset(),
     "prediction": frozenset({"calibration", "calibration_curve", "decision_curve", "subgroups"}),
-    "survival": frozenset({"km_table", "risk_table", "logrank", "ph_test"}),
+    "survival": frozenset(
+        {"km_table", "risk_table", "logrank", "ph_test", "cif_table", "gray_test"}
+    ),
 }
 #: Tables with one row per trajectory or event: never printed in a report.
 PER_OBSERVATION_TABLES: frozenset[str] = frozenset({"predictions", "schoenfeld_residuals"})
@@ -550,14 +552,125 @@ def prediction_section(m: ModelOutput, number: int) -> list[Block]:
     return out
 
 
-def survival_section(m: ModelOutput, number: int) -> list[Block]:
-    """Kaplan-Meier curves with numbers at risk, or a Cox table with the PH test."""
+def _sentence(text: Any) -> str:
+    """``text`` as the start of a sentence: first letter upper case, no closing full stop."""
+    text = str(text).rstrip(".")
+    return text[:1].upper() + text[1:]
+
+
+def _event_total(events: Any) -> str:
+    """Events as printed in a section's first line: a count, or the total over causes."""
+    if isinstance(events, Mapping):
+        return f"{sum(int(v) for v in events.values())} (all causes; by cause below)"
+    return "-" if events is None else str(events)
+
+
+def _cif_blocks(m: ModelOutput, number: int, min_n: int) -> list[Block]:
+    """Cumulative incidence (Aalen-Johansen) of every cause, overall, with numbers at risk;
+    the incidence at the landmarks; Gray's test of each factor for each cause.
+
+    Curves stop where fewer than ``min_n`` trajectories remain at risk, and numbers at risk
+    below ``min_n`` are not printed.
+    """
+    met = m.metrics
+    out: list[Block] = []
+    events = met.get("events", {}) if isinstance(met.get("events"), Mapping) else {}
+    causes = [str(c) for c in met.get("causes", []) if events.get(c, 0)]
+    out.append(
+        Paragraph(
+            f"Estimand: {met.get('estimand', 'cumulative incidence of each cause')}. "
+            + "Events by cause: "
+            + ", ".join(f"{c} {events.get(c, 0)}" for c in met.get("causes", []))
+            + f"; censored {met.get('censored', '-')}. Intervals: "
+            f"{met.get('confidence_interval', '-')}."
+        )
+    )
+    cif = m.tables.get("cif_table")
+    risk = m.tables.get("risk_table")
+    if cif is not None and risk is not None and causes:
+        overall = cif[(cif["group"] == "all") & cif["n_at_risk"].ge(min_n)]
+        curves = {
+            c: overall[overall["cause"] == c].rename(columns={"cif": "survival"}) for c in causes
+        }
+        at_risk = risk[risk["group"] == "all"][["time", "n_at_risk"]]
+        at_risk = at_risk[at_risk["n_at_risk"].ge(min_n)]
+
+        def draw(fig: Figure) -> None:
+            ax, risk_ax = fig.subplots(2, 1, sharex=True, gridspec_kw={"height_ratios": [4, 0.7]})
+            fg.kaplan_meier(
+                ax,
+                risk_ax,
+                curves,
+                {"all": at_risk},
+                xlabel="Years since start",
+                ylabel="Cumulative incidence",
+            )
+
+        out.append(
+            FigureBlock(
+                f"Figure S{number}. {m.name}: cumulative incidence of each cause "
+                "(Aalen-Johansen, 95% pointwise CI), numbers at risk below; curves stop where "
+                f"fewer than {min_n} remain at risk.",
+                7.0,
+                4.6,
+                draw,
+                alt=f"Cumulative incidence curves of {', '.join(causes)} over years since start.",
+            )
+        )
+    if m.coefficients is not None and len(m.coefficients):
+        coef = m.coefficients
+        rows = []
+        for term, est, low, high in coef[["term", "estimate", "ci_low", "ci_high"]].itertuples(
+            index=False, name=None
+        ):
+            label, _, rest = str(term).partition("[")
+            cause, _, stratum = rest.rstrip("]").partition("][")
+            if stratum != "all" or cause not in causes:
+                continue
+            years = label.removeprefix("cif_at_").removesuffix("y")
+            rows.append((cause, years, f"{_f(100 * est, 1)}%", _ci(100 * low, 100 * high, 1)))
+        if rows:
+            out.append(
+                Table(
+                    caption=f"Table S{number}. {m.name}: cumulative incidence at the landmarks",
+                    header=("Cause", "Years since start", "Cumulative incidence", "95% CI"),
+                    rows=tuple(rows),
+                    note="All trajectories of the analysis set; the causes compete, so the "
+                    "incidences at one time add up to at most 100%.",
+                    anchor=f"{m.name}-landmarks",
+                )
+            )
+    gray = m.tables.get("gray_test")
+    if gray is not None and len(gray) and causes:
+        main = causes[0]
+        sel = gray[gray["cause"] == main]
+        out.append(
+            Table(
+                caption=f"Table S{number}b. {m.name}: Gray's test of each factor ({main})",
+                header=("Factor", "Chi-square", "df", "p"),
+                rows=tuple(
+                    (LABELS.get(str(g), str(g)), _f(stat), _f(df, 0), _p(p))
+                    for g, stat, df, p in sel[["group", "statistic", "df", "p_value"]].itertuples(
+                        index=False, name=None
+                    )
+                ),
+                note="Equality of the cumulative incidence of the cause across the factor's "
+                "levels (Gray 1988).",
+                anchor=f"{m.name}-gray",
+            )
+        )
+    return out
+
+
+def survival_section(m: ModelOutput, number: int, min_n: int = 10) -> list[Block]:
+    """Kaplan-Meier curves with numbers at risk, cumulative incidence, or a Cox table with the
+    PH test."""
     met = m.metrics
     out: list[Block] = [Heading(f"Survival: {m.name} ({met.get('outcome', '')})", 3, m.name)]
     out.append(
         Paragraph(
-            f"{str(met.get('definition', '')).rstrip('.')}. n = {met.get('n', '-')}, events = "
-            f"{met.get('events', '-')}; time unit: {met.get('time_unit', '-')}. Warnings: "
+            f"{_sentence(met.get('definition', ''))}. n = {met.get('n', '-')}, events = "
+            f"{_event_total(met.get('events'))}; time unit: {met.get('time_unit', '-')}. Warnings: "
             f"{'; '.join(met.get('warnings', [])) or 'none'}."
         )
     )
@@ -619,6 +732,8 @@ def survival_section(m: ModelOutput, number: int) -> list[Block]:
                 "confidence limit: not estimable.",
             )
         )
+    elif m.model == "cumulative_incidence":
+        out.extend(_cif_blocks(m, number, min_n))
     elif m.coefficients is not None:
         ph = met.get("proportional_hazards", {})
         glob = ph.get("global", {})
@@ -837,7 +952,7 @@ def build_document(
             elif family == "prediction":
                 blocks.extend(prediction_section(m, i))
             else:
-                blocks.extend(survival_section(m, i))
+                blocks.extend(survival_section(m, i, min_n))
             if m.metrics:
                 blocks.extend(extra_tables(m, min_n))
     blocks.extend(
