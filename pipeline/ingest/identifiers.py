@@ -128,7 +128,8 @@ class Finding:
         if self.kind == "column name":
             return f"table {self.table} column {self.column}: the column name marks an identifier"
         if self.kind.startswith("name:"):
-            return f"table {self.table}: a {self.column} holds {self.kind[5:]}"
+            where = f"table {self.table}: " if self.table else ""
+            return f"{where}a {self.column} holds {self.kind[5:]}"
         cells = "cell" if self.cells == 1 else "cells"
         return f"table {self.table} column {self.column}: {self.cells} {cells} with {self.kind}"
 
@@ -380,6 +381,8 @@ def scan_names(texts: list[tuple[str, str]], table: str) -> list[Finding]:
     """
     findings = []
     for what, text in texts:
+        # a file or sheet name may be the table's name: never repeat it in the message
+        shown = table if what == "column header" else ""
         flags = text_flags(str(text).strip()) if str(text).strip() else 0
         kinds = []
         if flags & _BSN:
@@ -391,7 +394,7 @@ def scan_names(texts: list[tuple[str, str]], table: str) -> list[Finding]:
         if flags & (_DATE_CELL_FLAG | _DATE_TEXT_FLAG | _COMPACT_DATE_FLAG):
             kinds.append("a full date (date of birth?)")
         for kind in kinds:
-            findings.append(Finding(table, what, f"name:{kind}"))
+            findings.append(Finding(shown, what, f"name:{kind}"))
     return findings
 
 

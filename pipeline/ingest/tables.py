@@ -465,8 +465,14 @@ def check_identifiers(tables: list[_Table], scanner: ids.ValueScanner | None = N
         for name in table.labels:
             if name not in canonical and ids.is_identifier_name(name):
                 findings.append(ids.Finding(table.name, name, "column name"))
+    withheld: set[str] = set()
     for table in tables:
-        findings.extend(ids.scan_names(_names_of(table), table.name))
+        found = ids.scan_names(_names_of(table), table.name)
+        if any(not f.table for f in found):
+            withheld.add(table.name)  # its own name holds an identifier: never shown
+            found = [f for f in found if not f.table]
+        findings.extend(found)
+    findings = [f for f in findings if f.table not in withheld]
     if not findings:
         scanner = scanner if scanner is not None else ids.ValueScanner()
         for table in tables:
@@ -740,6 +746,16 @@ def _ingest_questionnaire(
         reasons.add(unknown_traj, "unknown trajectory_id (not among kept trajectories)")
         other = has_traj & has_client & ~unknown_client & ~unknown_traj & (owner != client_pos)
         reasons.add(other, "trajectory_id belongs to another client")
+    item_names = [spec.name for spec in table.contract.columns if spec.kind == "item"]
+    traj_codes = table.code("trajectory_id").codes if has_traj_column else None
+    positions, texts = conflicting_duplicates(
+        client_coded.codes, traj_codes, parsed["completed_at"], [parsed[i] for i in item_names],
+        np.asarray(table.raw.rows, dtype=np.int64),
+    )  # fmt: skip
+    for text in np.unique(texts):
+        mask = np.zeros(n, dtype=bool)
+        mask[positions[texts == text]] = True
+        reasons.add(mask, str(text))
     bad = reasons.any()
     kept = ~bad
     client_key = keys.of_column("client", table.code("client_id"))
@@ -763,6 +779,76 @@ def _ingest_questionnaire(
     frame = _object_columns(frame, ("client_key", "trajectory_key"))
     quarantine = _quarantine(table, reasons, bad, client_key)
     return frame, quarantine
+
+
+def conflicting_duplicates(
+    client: np.ndarray,
+    trajectory: np.ndarray | None,
+    completed_at: np.ndarray,
+    items: list[np.ndarray],
+    rows: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Administrations of one table with the same client, trajectory and ``completed_at`` but
+    different answers (missing answers equal each other).
+
+    Exact duplicates are left to the clean stage, which keeps the first; of a conflicting set
+    no row can be preferred, so every one is quarantined, naming another row of the set.
+
+    Parameters
+    ----------
+    client, trajectory
+        Per row the code of the export id (``-1`` = empty); ``trajectory`` ``None`` when the
+        table has no ``trajectory_id``.
+    completed_at
+        datetime64 per row (NaT rows never conflict).
+    items
+        Parsed answers per item column (float, NaN = missing).
+    rows
+        Source row numbers.
+
+    Returns
+    -------
+    positions, reasons
+        Positions of the conflicting rows and their reasons.
+    """
+    n = len(client)
+    stamp = np.asarray(completed_at, dtype="datetime64[ns]")
+    valid = (np.asarray(client) >= 0) & ~np.isnat(stamp)
+    key = pd.DataFrame(
+        {
+            "c": np.asarray(client, dtype=np.int64),
+            "t": np.full(n, -1, dtype=np.int64) if trajectory is None else trajectory,
+            "at": stamp.view(np.int64),
+        }
+    )
+    candidate = valid & key.duplicated(keep=False).to_numpy()
+    index = np.flatnonzero(candidate)
+    if not len(index):
+        return np.empty(0, dtype=np.int64), np.empty(0, dtype=object)
+    sub = key.iloc[index].reset_index(drop=True)
+    base = sub.groupby(["c", "t", "at"], sort=False).ngroup().to_numpy()
+    answers = pd.DataFrame({f"i{k}": np.asarray(v)[index] for k, v in enumerate(items)})
+    full = pd.concat([sub, answers], axis=1)
+    answer_group = full.groupby(list(full.columns), sort=False, dropna=False).ngroup().to_numpy()
+    distinct = pd.Series(answer_group).groupby(base).nunique().to_numpy()
+    conflict = distinct[base] > 1
+    index, base = index[conflict], base[conflict]
+    if not len(index):
+        return np.empty(0, dtype=np.int64), np.empty(0, dtype=object)
+    order = np.lexsort((rows[index], base))
+    index, base = index[order], base[order]
+    first = np.append(True, base[1:] != base[:-1])
+    set_start = np.flatnonzero(first)[np.cumsum(first) - 1]
+    other = np.where(first, rows[index[set_start + 1]], rows[index[set_start]])
+    reasons = np.asarray(
+        [
+            f"conflicting duplicate of row {k} (same client, trajectory and completed_at, "
+            "different answers)"
+            for k in other
+        ],
+        dtype=object,
+    )
+    return index.astype(np.int64), reasons
 
 
 def _positions(index: pd.Index, texts: np.ndarray) -> np.ndarray:
