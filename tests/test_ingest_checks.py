@@ -74,7 +74,9 @@ def test_field_count_check_agrees_with_the_csv_module(
         table = read_csv_table(path, options)
     except ExportError:  # pragma: no cover - only a quoting problem may stop a good width
         pytest.fail("a file whose records all have the header's width was refused")
-    kept = [r for r in records if any(c for c in r)]
+    # no table rows: records whose cells are all empty, and a lone field of spaces (a blank
+    # line to the CSV parser; only possible when the header has one column)
+    kept = [r for r in records if any(r) and not (len(r) == 1 and not r[0].strip(" \t"))]
     assert table.frame.shape == (len(kept), width)
     assert table.frame.index.tolist() == list(range(len(kept)))  # never an inferred index
     assert [list(r) for r in table.frame.itertuples(index=False)] == kept

@@ -748,9 +748,12 @@ def _ingest_questionnaire(
         reasons.add(other, "trajectory_id belongs to another client")
     item_names = [spec.name for spec in table.contract.columns if spec.kind == "item"]
     traj_codes = table.code("trajectory_id").codes if has_traj_column else None
+    # Rows already quarantined (unparseable answers, unknown client ...) take no part: their
+    # parsed answers are incomplete, so they cannot be compared.
+    eligible = ~reasons.any()
     positions, texts = conflicting_duplicates(
-        client_coded.codes, traj_codes, parsed["completed_at"], [parsed[i] for i in item_names],
-        np.asarray(table.raw.rows, dtype=np.int64),
+        np.where(eligible, client_coded.codes, -1), traj_codes, parsed["completed_at"],
+        [parsed[i] for i in item_names], np.asarray(table.raw.rows, dtype=np.int64),
     )  # fmt: skip
     for text in np.unique(texts):
         mask = np.zeros(n, dtype=bool)
@@ -797,8 +800,8 @@ def conflicting_duplicates(
     Parameters
     ----------
     client, trajectory
-        Per row the code of the export id (``-1`` = empty); ``trajectory`` ``None`` when the
-        table has no ``trajectory_id``.
+        Per row the code of the export id (``-1`` = empty, or a row that takes no part);
+        ``trajectory`` ``None`` when the table has no ``trajectory_id``.
     completed_at
         datetime64 per row (NaT rows never conflict).
     items

@@ -423,9 +423,12 @@ def _fast_field_counts(data: bytes, delimiter: str) -> tuple[np.ndarray, np.ndar
         carriage[one] = buf[starts[one]] == ord("\r")
     blank = (length == 0) | carriage
     delims = np.flatnonzero(buf == ord(delimiter))
-    delims = delims[np.searchsorted(quotes, delims) % 2 == 0]
-    record = np.searchsorted(seps, delims)
-    fields = np.bincount(record, minlength=len(starts)).astype(np.int64) + 1
+    if len(quotes):
+        delims = delims[np.searchsorted(quotes, delims) % 2 == 0]
+    # delimiters between one record's start and the next record's start (1M searches into
+    # the sorted delimiter positions, rather than every delimiter into the records)
+    bounds = np.searchsorted(delims, np.append(starts, len(buf) + 1))
+    fields = np.diff(bounds).astype(np.int64) + 1
     lines = np.searchsorted(nl, starts) + 1
     return np.asarray(lines[~blank], dtype=np.int64), fields[~blank]
 
