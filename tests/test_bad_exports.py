@@ -313,6 +313,7 @@ CASES: list[Case] = [
          quarantine=True),
     Case("score_out_is_folder", "is a folder: give OUT as a file name", run="score"),
     Case("score_in_is_out", "IN and OUT are the same file", run="score"),
+    Case("score_disk_full", "cannot write out.csv: no space left on the device", run="score"),
     Case("disk_full", "cannot write ingested/: no space left on the device"),
     Case("read_only_output", "cannot write ingested/: the file system is read-only"),
     # 6. real folders
@@ -352,18 +353,36 @@ def _params_file(tmp_path: Path, export: Path, params: dict[str, Any]) -> Path:
     return path
 
 
-def _score(case: Case, export: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> str:
+def _score(
+    case: Case,
+    export: Path,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> str:
     source = export / "trajectories.csv"
     if case.name == "score_surplus_field":
         shutil.copy(CORPUS / "csv_surplus_field" / "trajectories.csv", tmp_path / "in.csv")
         argv = [str(tmp_path / "in.csv"), str(tmp_path / "out.csv")]
     elif case.name == "score_out_is_folder":
         argv = [str(source), str(tmp_path)]
+    elif case.name == "score_disk_full":
+        real = pd.DataFrame.to_csv
+
+        def full(frame: pd.DataFrame, path: Any = None, *args: Any, **kwargs: Any) -> Any:
+            if path is not None and Path(str(path)).name.startswith(".out.csv."):
+                raise OSError(errno.ENOSPC, "simulated")
+            return real(frame, path, *args, **kwargs)
+
+        monkeypatch.setattr(pd.DataFrame, "to_csv", full)
+        argv = [str(export / "ssd12.csv"), str(tmp_path / "out.csv")]
     else:
         argv = [str(source), str(export / "." / "trajectories.csv")]
     code = cli.main(["score", *argv])
     err = capsys.readouterr().err
     assert code == 2, err
+    assert not (tmp_path / "out.csv").exists()
+    assert not list(tmp_path.glob(".out.csv.*"))  # no partial file left
     return err
 
 
@@ -385,7 +404,7 @@ def test_bad_export(
 ) -> None:
     export, target = _prepare(case, generated, tmp_path)
     if case.run == "score":
-        _assert_one_line(_score(case, export, tmp_path, capsys), case.expect)
+        _assert_one_line(_score(case, export, tmp_path, capsys, monkeypatch), case.expect)
         return
     params_path = _params_file(tmp_path, export, case.params)
     monkeypatch.setattr(config, "PARAMS_PATH", params_path)
