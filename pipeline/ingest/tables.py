@@ -109,6 +109,7 @@ class _Table:
     ignored: list[str] = field(default_factory=list)
     coded: dict[str, Coded] = field(default_factory=dict)
     value_map: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
+    dates: dict[tuple[str, str], tuple[np.ndarray, np.ndarray]] = field(default_factory=dict)
 
     @property
     def name(self) -> str:
@@ -116,6 +117,12 @@ class _Table:
 
     def values(self, name: str) -> pd.Series:
         return self.raw.frame[self.labels[name]]
+
+    def parse_date(self, name: str, date_format: str) -> tuple[np.ndarray, np.ndarray]:
+        """A date column parsed once (with its time of day) and the unparseable mask."""
+        if (name, date_format) not in self.dates:
+            self.dates[(name, date_format)] = parse_dates(self.values(name), None, date_format)
+        return self.dates[(name, date_format)]
 
     def code(self, name: str, kind: str | None = None) -> Coded:
         if name not in self.coded:
@@ -256,6 +263,7 @@ def ingest_tables(
     accounting[TRAJECTORIES] = _account(traj, frame, quarantine)
     accounting[TRAJECTORIES]["free_text_grouped"] = grouped
     traj.coded.clear()
+    traj.dates.clear()
     for table in tables:
         if table.contract is None or table.name == TRAJECTORIES:
             continue
@@ -264,6 +272,7 @@ def ingest_tables(
         quarantined.append(quarantine)
         accounting[table.name] = _account(table, frame, quarantine)
         table.coded.clear()
+        table.dates.clear()
     order = sorted(out, key=table_order)
     quarantine = pd.concat(quarantined, ignore_index=True)
     quarantine = quarantine.assign(_order=quarantine["table"].map(table_order))
@@ -380,7 +389,7 @@ def _latest_day(
 ) -> np.datetime64 | None:
     """The latest day of a date column not after ``cap`` (``None`` when there is none)."""
     _, date_format = _options(table, params)
-    values, _ = parse_dates(table.values(column), None, date_format, day_only=True)
+    values, _ = table.parse_date(column, date_format)
     days = values[~np.isnat(values)].astype("datetime64[D]")
     if cap is not None:
         days = days[days <= cap]
@@ -572,9 +581,9 @@ def _parse_columns(
             continue
         name, kind = spec.name, spec.kind
         if kind in ("date", "datetime"):
-            values, bad = parse_dates(
-                table.values(name), None, date_format, day_only=kind == "date"
-            )
+            values, bad = table.parse_date(name, date_format)
+            if kind == "date":  # the day only
+                values = values.astype("datetime64[D]").astype("datetime64[ns]")
             reasons.add(bad, f"unparseable {name}")
             missing = np.isnat(values) & ~bad
             days = values.astype("datetime64[D]")
