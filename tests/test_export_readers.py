@@ -159,7 +159,8 @@ def test_read_export_ignores_other_files_and_names_tables(tmp_path: Path) -> Non
     _write(tmp_path / "README.md", "notes")
     tables = read_export(tmp_path)
     assert sorted(tables) == ["ssd12", "trajectories"]
-    assert is_synthetic_export(tmp_path)
+    # A bare marker without the generator's file digests no longer makes an export synthetic.
+    assert not is_synthetic_export(tmp_path)
 
 
 def test_synthetic_marker_must_say_true(tmp_path: Path) -> None:

@@ -29,6 +29,21 @@ from pipeline.stages import ingest as stage
 
 CORPUS = Path(__file__).parent / "bad_exports"
 GOOD = CORPUS / "good_minimal"
+#: A pseudonym key of the required length (>= 32 bytes) for the stage tests.
+STAGE_KEY = "stage test key, long enough for HMAC-SHA256"
+#: good_minimal's export manifest: the day its files were written (caps the export date).
+WRITTEN = '{"written_on": "2021-01-15"}'
+
+
+def _synthetic_marker(folder: Path) -> None:
+    """Mark ``folder`` as an unmodified synthetic export (digests of its files)."""
+    from pipeline.io.export_writers import file_digests
+
+    digests = file_digests(folder)
+    marker = {"synthetic": True, "sha256": digests, "written_on": "2021-01-15"}
+    (folder / "SYNTHETIC.json").write_text(json.dumps(marker), encoding="utf-8")
+
+
 #: Cell values of the corpus that must never appear in a message.
 SECRETS = ("111222333", "example.org", "06-12345678", "12-03-1980", "C0001", "T0001")
 
@@ -178,7 +193,7 @@ def test_good_csv_export(capsys: pytest.CaptureFixture[str]) -> None:
 
 def test_good_xlsx_export(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     _workbook(tmp_path / "export.xlsx", _frames())
-    (tmp_path / "SYNTHETIC.json").write_text('{"synthetic": true}', encoding="utf-8")
+    _synthetic_marker(tmp_path)
     code, out, err = validate(tmp_path, capsys)
     assert_usable(code, out, err, {"trajectories": 3, "ssd12": 4})
     assert "demo key" in out
@@ -197,6 +212,7 @@ def test_good_sav_export(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> 
         if column.startswith("ssd12_"):
             ssd[column] = ssd[column].astype(float)
     pyreadstat.write_sav(ssd, str(tmp_path / "ssd12.sav"))
+    (tmp_path / "EXPORT.json").write_text(WRITTEN, encoding="utf-8")
     code, out, err = validate(tmp_path, capsys)
     assert_usable(code, out, err, {"trajectories": 3, "ssd12": 4})
 
@@ -208,7 +224,8 @@ def test_windows_1252_and_extra_columns(tmp_path: Path, capsys: pytest.CaptureFi
     (export / "trajectories.csv").write_bytes(("\r\n".join(lines) + "\r\n").encode("cp1252"))
     code, out, err = validate(export, capsys)
     assert_usable(code, out, err, {"trajectories": 3, "ssd12": 4})
-    assert "ignored columns: trajectories (Opmerking)" in out
+    assert "ignored columns: trajectories (1)" in out
+    assert "Opmerking" not in out  # headers of ignored columns are counted, never written
 
 
 def test_comma_delimiter_with_decimal_points(
@@ -219,6 +236,7 @@ def test_comma_delimiter_with_decimal_points(
     for name, frame in _frames().items():
         frame = frame.replace({",": "."}, regex=True)
         frame.to_csv(export / f"{name}.csv", index=False, sep=",")
+    (export / "EXPORT.json").write_text(WRITTEN, encoding="utf-8")
     code, out, err = validate(export, capsys)
     assert_usable(code, out, err, {"trajectories": 3, "ssd12": 4})
 
@@ -284,19 +302,26 @@ def _params_file(tmp_path: Path, export: Path, **pseudonym: str) -> Path:
 def test_stage_writes_tables_quarantine_and_accounting(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setenv("ROM_PSEUDONYM_KEY", "stage test key")
+    monkeypatch.setenv("ROM_PSEUDONYM_KEY", STAGE_KEY)
     export = _copy_good(tmp_path)
     out = tmp_path / "data" / "interim" / "ingested"
     stage.main(["--params", str(_params_file(tmp_path, export)), "--out", str(out)])
     assert sorted(p.name for p in out.iterdir()) == [
-        "accounting.json", "quarantine.csv", "ssd12.parquet", "trajectories.parquet"
+        "accounting.json", "export.json", "quarantine.csv", "ssd12.parquet",
+        "trajectories.parquet",
     ]  # fmt: skip
     accounting = read_json(out / "accounting.json")
     assert accounting["trajectories"] == {
-        "rows_read": 3, "rows_kept": 3, "rows_quarantined": 0, "ignored_columns": []
+        "rows_read": 3, "rows_kept": 3, "rows_quarantined": 0, "ignored_columns": 0,
+        "free_text_grouped": {"team": 3},
     }  # fmt: skip
+    assert read_json(out / "export.json") == {
+        "export_date": "2020-12-01",
+        "export_date_source": "data, capped by metadata",
+    }
     traj = read_parquet(out / "trajectories.parquet")
-    assert traj["client_key"].iloc[0] == pseudonym(b"stage test key", "client", "C0001")
+    assert traj["client_key"].iloc[0] == pseudonym(STAGE_KEY.encode(), "client", "C0001")
+    assert traj["team"].tolist() == ["overig"] * 3  # fewer than reporting.min_n (10) each
     assert traj["birth_year"].dtype == "Int64" and traj["cfs"].dtype == "Int8"
     ssd = read_parquet(out / "ssd12.parquet")
     assert ssd["ssd12_01"].dtype == "float32"
@@ -310,7 +335,7 @@ def test_stage_writes_tables_quarantine_and_accounting(
 def test_stage_writes_nothing_when_the_export_is_bad(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setenv("ROM_PSEUDONYM_KEY", "stage test key")
+    monkeypatch.setenv("ROM_PSEUDONYM_KEY", STAGE_KEY)
     out = tmp_path / "data" / "interim" / "ingested"
     params = _params_file(tmp_path, CORPUS / "identifier_email")
     with pytest.raises(ExportError, match="direct identifiers"):
@@ -321,7 +346,7 @@ def test_stage_writes_nothing_when_the_export_is_bad(
 def test_stage_keeps_the_previous_output_when_a_rerun_fails(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setenv("ROM_PSEUDONYM_KEY", "stage test key")
+    monkeypatch.setenv("ROM_PSEUDONYM_KEY", STAGE_KEY)
     export = _copy_good(tmp_path)
     out = tmp_path / "out"
     params = _params_file(tmp_path, export)
@@ -346,7 +371,8 @@ def test_synthetic_export_uses_the_demo_key_and_says_so(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     export = _copy_good(tmp_path)
-    (export / "SYNTHETIC.json").write_text(json.dumps({"synthetic": True}), encoding="utf-8")
+    (export / "EXPORT.json").unlink()
+    _synthetic_marker(export)
     stage.run(IngestParams(export_dir=export), out_dir=tmp_path / "out", environ={})
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "demo key" in err
@@ -359,13 +385,14 @@ def test_key_sources(tmp_path: Path) -> None:
     root = tmp_path / "project"
     root.mkdir()
     outside = tmp_path / "secret.key"
-    outside.write_bytes(b"file key\n")
-    env = {"ROM_PSEUDONYM_KEY": "env key"}
+    file_key = b"file key " + b"f" * 32
+    outside.write_bytes(file_key + b"\n")
+    env = {"ROM_PSEUDONYM_KEY": STAGE_KEY}
     from_file = PseudonymParams(key_file=outside)
-    assert stage.resolve_key(from_file, export, env, root) == (b"env key", "env")
-    assert stage.resolve_key(from_file, export, {}, root) == (b"file key", "file")
+    assert stage.resolve_key(from_file, export, env, root) == (STAGE_KEY.encode(), "env")
+    assert stage.resolve_key(from_file, export, {}, root) == (file_key, "file")
     relative = PseudonymParams(key_file=Path("../secret.key"))
-    assert stage.resolve_key(relative, export, {}, root) == (b"file key", "file")
+    assert stage.resolve_key(relative, export, {}, root) == (file_key, "file")
     assert stage.resolve_key(PseudonymParams(), export, {}, root) == (None, "none")
     inside = root / "keys" / "k.key"
     inside.parent.mkdir()

@@ -668,7 +668,10 @@ def test_end_to_end_synthetic_export_recovers_the_planted_opioid_hazard_ratio(
     truth = params.effects.dropout.hazard_ratio["comorbid_opioid"]
     write_export(generate(params), tmp_path / "export", "csv", {"synthetic": True})
     ingested = ingest_tables(
-        read_export(tmp_path / "export"), load_params("ingest", IngestParams), DEMO_KEY
+        read_export(tmp_path / "export"),
+        load_params("ingest", IngestParams),
+        DEMO_KEY,
+        written_on=params.calendar.export_date,  # as the stage reads it from SYNTHETIC.json
     )
     clean = clean_tables(ingested.tables, load_params("clean", CleanParams))
     scored = score_stage(

@@ -8,6 +8,7 @@ rates) and tolerances of about three standard errors at the sizes used here.
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import math
 import re
 from pathlib import Path
@@ -434,12 +435,19 @@ def test_csv_follows_the_dutch_dialect(tmp_path: Path, capsys: pytest.CaptureFix
     assert parsed.isna().sum() == 1  # one planted unparseable date
     assert any(";;" in line for line in ssd12[1:])  # missing items are empty cells
     manifest = yaml.safe_load((folder / "SYNTHETIC.json").read_text(encoding="utf-8"))
+    digests = manifest.pop("sha256")  # the files as written: the demo key is allowed for them
+    assert digests == {
+        p.name: hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(folder.iterdir())
+        if p.name != "SYNTHETIC.json"
+    }
     assert manifest == {
         "synthetic": True,
         "generator": "alk-rom-pipeline synth",
         "seed": 3,
         "clients": 100,
         "format": "csv",
+        "written_on": "2025-12-31",
     }
     back = pd.read_csv(folder / "trajectories.csv", sep=";", decimal=",", encoding="utf-8-sig")
     assert len(back) == len(generate(_params(clients=100, seed=3))["trajectories"])

@@ -21,9 +21,15 @@ Heuristics, chosen to catch identifiers without stopping a good export on a fals
 - Dutch phone number: ``0`` + area/mobile digit ``1``–``7`` + eight digits, or ``+31``/``0031``
   + nine digits, with optional single spaces, hyphens or dots between digits and an optional
   ``(0)``; not when it runs on into a longer number or a time.
+- BSN also written in groups with dots, spaces or hyphens (``1234.56.782``, ``123 456 782``).
+  In a free-text column (``team``, columns outside the contract) ONE cell passing the elevens
+  test refuses the export.
 - Full date (a date of birth): a whole cell that is a day-month-year or ISO date (day 1–31,
-  month 1–12, year 1900–2099) in any column that is not a date column; inside longer text in
-  free-text columns (``team``, columns outside the contract whose name does not mark a date).
+  month 1–12, year 1900–2099), also with a two-digit year (``12-3-75``), a Dutch or English
+  month name (``12 maart 1975``, ``12-mrt-1975``) or compact (``19750312``, ``12031975``; not
+  in id columns), in any column that is not a date column; inside longer text in free-text
+  columns (``team``, columns outside the contract whose name does not mark a date).
+- File names, sheet names and column headers are scanned like cells (:func:`scan_names`).
 """
 
 from __future__ import annotations
@@ -78,10 +84,31 @@ _PHONE = re.compile(
 _DAY = r"(?:0?[1-9]|[12]\d|3[01])"
 _MONTH = r"(?:0?[1-9]|1[0-2])"
 _YEAR = r"(?:19|20)\d{2}"
-_DATE = rf"(?:{_DAY}[-/.]{_MONTH}[-/.]{_YEAR}|{_YEAR}-{_MONTH}-{_DAY})"
+_MONTH_NAMES = (
+    r"(?:januari|februari|maart|april|mei|juni|juli|augustus|september|oktober|november"
+    r"|december|january|february|march|may|june|july|august|october"
+    r"|jan|feb|mrt|mar|apr|jun|jul|aug|sept|sep|okt|oct|nov|dec)\.?"
+)
+_YEAR2 = r"\d{2}"
+_DATE = (
+    rf"(?:{_DAY}[-/.]{_MONTH}[-/.]{_YEAR}|{_YEAR}-{_MONTH}-{_DAY}"
+    rf"|{_DAY}[-/. ]\s*{_MONTH_NAMES}[-/. ]\s*(?:{_YEAR}|'?{_YEAR2})"
+    rf"|{_DAY}[-/.]{_MONTH}[-/.]{_YEAR2}(?![-/.:]?\d))"
+)
 _TIME = r"(?:[ T]\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?)?"
-_DATE_CELL = re.compile(rf"\s*{_DATE}{_TIME}\s*")
-_DATE_IN_TEXT = re.compile(rf"(?<!\d){_DATE}(?!\d)")
+_DATE_CELL = re.compile(rf"\s*{_DATE}{_TIME}\s*", re.IGNORECASE)
+_DATE_IN_TEXT = re.compile(rf"(?<!\d){_DATE}(?!\d)", re.IGNORECASE)
+#: ``19750312`` (yyyymmdd) and ``12031975`` (ddmmyyyy) as a whole cell.
+_COMPACT_DATE = re.compile(
+    rf"\s*(?:{_YEAR}(?:0[1-9]|1[0-2])(?:0[1-9]|[12]\d|3[01])"
+    rf"|(?:0[1-9]|[12]\d|3[01])(?:0[1-9]|1[0-2]){_YEAR})\s*"
+)
+#: A BSN written in groups: ``1234.56.782``, ``123 456 782``, ``123-45-6782`` (one separator
+#: kind, nine digits in all; not glued to other digits or letters).
+_GROUPED_NINE = re.compile(
+    r"(?<![0-9A-Za-z])(?<![0-9][.\- ])(\d{2,4})([.\- ])(\d{2,4})(?:\2(\d{2,4}))?(?:\2(\d{2,4}))?"
+    r"(?![0-9A-Za-z]|[.\-:/ ]\d)"
+)
 _DATE_NAME_WORDS = frozenset({"date", "datum", "dat", "time", "tijd", "at", "timestamp", "moment"})
 
 _ELEVENS_WEIGHTS = np.array([9, 8, 7, 6, 5, 4, 3, 2, -1], dtype=np.int64)
@@ -100,6 +127,9 @@ class Finding:
         """The finding as text for the one-line error."""
         if self.kind == "column name":
             return f"table {self.table} column {self.column}: the column name marks an identifier"
+        if self.kind.startswith("name:"):
+            where = f"table {self.table}: " if self.table else ""
+            return f"{where}a {self.column} holds {self.kind[5:]}"
         cells = "cell" if self.cells == 1 else "cells"
         return f"table {self.table} column {self.column}: {self.cells} {cells} with {self.kind}"
 
@@ -192,7 +222,18 @@ _EMAIL_FLAG = 4
 _PHONE_FLAG = 8
 _DATE_CELL_FLAG = 16
 _DATE_TEXT_FLAG = 32
+_COMPACT_DATE_FLAG = 64
 _DIGIT = re.compile(r"\d")
+
+
+def _grouped_bsns(text: str) -> list[str]:
+    """The nine-digit runs written in groups (``1234.56.782``), separators removed."""
+    found = []
+    for match in _GROUPED_NINE.finditer(text):
+        digits = "".join(g for g in match.groups()[::1] if g and g.isdigit())
+        if len(digits) == 9:
+            found.append(digits)
+    return found
 
 
 def _passes_elevens(run: str) -> bool:
@@ -207,7 +248,7 @@ def text_flags(text: str) -> int:
         flags |= _EMAIL_FLAG
     if not _DIGIT.search(text):
         return flags
-    runs = _NINE_DIGITS.findall(text)
+    runs = _NINE_DIGITS.findall(text) + _grouped_bsns(text)
     if runs:
         flags |= _NINE
         if any(_passes_elevens(run) for run in runs):
@@ -219,6 +260,8 @@ def text_flags(text: str) -> int:
         flags |= _DATE_CELL_FLAG
     if _DATE_IN_TEXT.search(text):
         flags |= _DATE_TEXT_FLAG
+    if _COMPACT_DATE.fullmatch(text):
+        flags |= _COMPACT_DATE_FLAG
     return flags
 
 
@@ -227,10 +270,18 @@ def _flags_of(texts: np.ndarray) -> np.ndarray:
     at least one letter) match no pattern: digits glued to a letter are never a BSN or phone
     number, and dates and e-mail addresses need separators."""
     return np.fromiter(
-        (0 if t.isascii() and t.isalnum() and not t.isdigit() else text_flags(t) for t in texts),
+        (
+            0 if t.isascii() and t.isalnum() and not t.isdigit() and _plain_id(t) else text_flags(t)
+            for t in texts
+        ),
         dtype=np.int64,
         count=len(texts),
     )
+
+
+def _plain_id(text: str) -> bool:
+    """Letters and digits only, and no month name glued to digits (``12maart1975``)."""
+    return not _DATE_CELL.fullmatch(text)
 
 
 class ValueScanner:
@@ -251,7 +302,13 @@ class ValueScanner:
         return np.asarray(self._memo.lookup(texts), dtype=np.int64)
 
     def scan(
-        self, coded: Coded, table: str, column: str, free_text: bool, date_cells: bool = True
+        self,
+        coded: Coded,
+        table: str,
+        column: str,
+        free_text: bool,
+        date_cells: bool = True,
+        compact_dates: bool = True,
     ) -> list[Finding]:
         """Identifier-like values in one column.
 
@@ -265,6 +322,15 @@ class ValueScanner:
             Look for dates inside longer text too (free-text columns).
         date_cells
             Refuse whole cells that are a full date (off for columns whose name marks a date).
+        compact_dates
+            Also refuse whole cells ``yyyymmdd`` / ``ddmmyyyy`` (off for id columns, where an
+            eight-digit number is an ordinary record number).
+
+        Notes
+        -----
+        In a free-text column a single cell with a nine-digit number passing the elevens test
+        refuses the export; elsewhere (ids, numbers) at least half of the column's distinct
+        nine-digit values must pass (one in eleven random numbers passes).
 
         Returns
         -------
@@ -280,7 +346,7 @@ class ValueScanner:
         findings: list[Finding] = []
         nine = (flags & _NINE) > 0
         bsn = (flags & _BSN) > 0
-        if bsn.any() and 2 * int(bsn.sum()) >= int(nine.sum()):
+        if bsn.any() and (free_text or 2 * int(bsn.sum()) >= int(nine.sum())):
             kind = "a BSN (passes the elevens test)"
             findings.append(Finding(table, column, kind, _cells(counts, bsn)))
         for flag, kind in ((_EMAIL_FLAG, "an e-mail address"), (_PHONE_FLAG, "a phone number")):
@@ -288,11 +354,48 @@ class ValueScanner:
             if hit.any():
                 findings.append(Finding(table, column, kind, _cells(counts, hit)))
         date_mask = (_DATE_CELL_FLAG if date_cells else 0) | (_DATE_TEXT_FLAG if free_text else 0)
+        if date_cells and compact_dates:
+            date_mask |= _COMPACT_DATE_FLAG
         dates = (flags & date_mask) > 0
         if dates.any():
             kind = "a full date (date of birth?)"
             findings.append(Finding(table, column, kind, _cells(counts, dates)))
         return findings
+
+
+def scan_names(texts: list[tuple[str, str]], table: str) -> list[Finding]:
+    """Identifier-like values in names (file names, sheet names, column headers).
+
+    Parameters
+    ----------
+    texts
+        ``(what, text)`` pairs: ``what`` says where the name is (``"file name"``,
+        ``"sheet name"``, ``"column header"``) and is reported, the text never.
+    table
+        The table the names belong to.
+
+    Returns
+    -------
+    list of Finding
+        One per name that holds a BSN, e-mail address, phone number or full date.
+    """
+    findings = []
+    for what, text in texts:
+        # a file or sheet name may be the table's name: never repeat it in the message
+        shown = table if what == "column header" else ""
+        flags = text_flags(str(text).strip()) if str(text).strip() else 0
+        kinds = []
+        if flags & _BSN:
+            kinds.append("a BSN (passes the elevens test)")
+        if flags & _EMAIL_FLAG:
+            kinds.append("an e-mail address")
+        if flags & _PHONE_FLAG:
+            kinds.append("a phone number")
+        if flags & (_DATE_CELL_FLAG | _DATE_TEXT_FLAG | _COMPACT_DATE_FLAG):
+            kinds.append("a full date (date of birth?)")
+        for kind in kinds:
+            findings.append(Finding(shown, what, f"name:{kind}"))
+    return findings
 
 
 def scan_values(

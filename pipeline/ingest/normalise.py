@@ -201,6 +201,19 @@ def code_cells(values: pd.Series | np.ndarray, labels: Mapping[Any, str] | None 
         Blank texts count as empty; texts equal after trimming share one code.
     """
     raw = values.to_numpy() if isinstance(values, pd.Series) else np.asarray(values)
+    if (
+        raw.dtype == object
+        and len(raw)
+        and pd.api.types.infer_dtype(raw, skipna=True) not in ("string", "empty")
+    ):
+        # True == 1 and False == 0 hash alike: a spreadsheet's TRUE in a column of 1s would
+        # otherwise share the code of 1 (and read as an answer). Booleans become text first.
+        is_bool = np.fromiter(
+            (isinstance(v, bool | np.bool_) for v in raw), dtype=bool, count=len(raw)
+        )
+        if is_bool.any():
+            raw = raw.copy()
+            raw[is_bool] = np.where(raw[is_bool].astype(bool), "true", "false")
     codes, uniques = pd.factorize(raw, use_na_sentinel=True)
     uniques = np.asarray(uniques)
     if labels:

@@ -43,6 +43,20 @@ class IngestParams:
     column_map
         Per table, export column name -> canonical column name (names compared
         case-insensitively after trimming).
+    file_map
+        Export file name (``Trajecten 2025.csv``), file stem or workbook sheet name -> table
+        name (``trajectories``), compared case-insensitively after trimming; files need not be
+        named like tables.
+    value_map
+        Per canonical column, a centre's code -> the canonical spelling (``end_reason:
+        {Afgerond: regular}``), compared case-insensitively after trimming, applied in every
+        table before parsing (not to date columns).
+    export_date
+        The export's cut-off day, ``"YYYY-MM-DD"``; ``None``: the latest administration day
+        that is not after the day the files were written (``written_on`` of the export's
+        ``EXPORT.json`` or ``SYNTHETIC.json``, when there is one). Never the clock.
+    max_quarantine_share
+        A table with a larger share of quarantined rows stops the run.
     pseudonym
         Key source for the pseudonyms.
     """
@@ -51,4 +65,8 @@ class IngestParams:
     format: Literal["auto", "csv", "xlsx", "sav"] = "auto"
     csv: CsvOptions = field(default_factory=CsvOptions)
     column_map: dict[str, dict[str, str]] = field(default_factory=dict)
+    file_map: dict[str, str] = field(default_factory=dict)
+    value_map: dict[str, dict[str, str]] = field(default_factory=dict)
+    export_date: str | None = None
+    max_quarantine_share: float = 0.2
     pseudonym: PseudonymParams = field(default_factory=PseudonymParams)

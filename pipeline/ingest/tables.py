@@ -20,6 +20,8 @@ kept or quarantined, once.
 
 from __future__ import annotations
 
+import dataclasses
+from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -51,6 +53,14 @@ from pipeline.ingest.pseudonym import Domain, Pseudonymiser
 from pipeline.io.export_readers import RawTable
 
 QUARANTINE_COLUMNS: tuple[str, ...] = ("table", "row", "client_key", "reason")
+#: Dates before this day are implausible for a ROM export.
+EARLIEST_DATE = np.datetime64("1990-01-01", "D")
+#: Plausible age at the start of a trajectory (years, start year minus birth year).
+AGE_RANGE: tuple[int, int] = (16, 110)
+#: Whole numbers beyond this (in absolute value) overflow any count the export may hold.
+INTEGER_LIMIT = 2**31 - 1
+#: What rare free-text values (``team``) become.
+OTHER_TEXT = "overig"
 _SCANNED_KINDS = frozenset({"id", "text", "integer", "number", "binary", "category", "treatments"})
 _LABELLED_KINDS = frozenset({"binary", "category"})
 
@@ -69,15 +79,24 @@ class IngestResult:
         ``reason`` (never a cell value); sorted by table (contract order) and row.
     accounting
         Per table: ``rows_read``, ``rows_kept``, ``rows_quarantined`` (read = kept +
-        quarantined) and ``ignored_columns`` (names of columns outside the contract).
+        quarantined) and ``ignored_columns`` (the number of columns outside the contract,
+        never their names); trajectories also ``free_text_grouped`` (per free-text column,
+        cells that became ``overig``).
     ignored_tables
         Names of tables outside the contract (checked for identifiers, otherwise ignored).
+    export_date
+        The export date used by the date rules (ISO ``YYYY-MM-DD``).
+    export_date_source
+        ``params`` (``ingest.export_date``), ``data`` (latest administration day),
+        ``data, capped by metadata`` or ``metadata`` (no administrations).
     """
 
     tables: dict[str, pd.DataFrame]
     quarantine: pd.DataFrame
     accounting: dict[str, dict[str, Any]]
     ignored_tables: tuple[str, ...] = ()
+    export_date: str | None = None
+    export_date_source: str = "params"
 
 
 @dataclass
@@ -89,6 +108,8 @@ class _Table:
     labels: dict[str, Any]  # final (canonical or normalised) name -> frame column label
     ignored: list[str] = field(default_factory=list)
     coded: dict[str, Coded] = field(default_factory=dict)
+    value_map: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
+    dates: dict[tuple[str, str], tuple[np.ndarray, np.ndarray]] = field(default_factory=dict)
 
     @property
     def name(self) -> str:
@@ -97,11 +118,24 @@ class _Table:
     def values(self, name: str) -> pd.Series:
         return self.raw.frame[self.labels[name]]
 
+    def parse_date(self, name: str, date_format: str) -> tuple[np.ndarray, np.ndarray]:
+        """A date column parsed once (with its time of day) and the unparseable mask."""
+        if (name, date_format) not in self.dates:
+            self.dates[(name, date_format)] = parse_dates(self.values(name), None, date_format)
+        return self.dates[(name, date_format)]
+
     def code(self, name: str, kind: str | None = None) -> Coded:
         if name not in self.coded:
             label = self.labels[name]
             value_labels = self.raw.labels.get(str(label)) if kind in _LABELLED_KINDS else None
-            self.coded[name] = code_cells(self.raw.frame[label], value_labels)
+            coded = code_cells(self.raw.frame[label], value_labels)
+            mapping = self.value_map.get(name)
+            if mapping:
+                texts = np.asarray(
+                    [mapping.get(str(t).strip().lower(), t) for t in coded.texts], dtype=object
+                )
+                coded = Coded(codes=coded.codes, texts=texts)
+            self.coded[name] = coded
         return self.coded[name]
 
 
@@ -161,7 +195,14 @@ class _Kept:
         )
 
 
-def ingest_tables(raw: Mapping[str, RawTable], params: IngestParams, key: bytes) -> IngestResult:
+def ingest_tables(
+    raw: Mapping[str, RawTable],
+    params: IngestParams,
+    key: bytes,
+    *,
+    written_on: str | None = None,
+    min_free_text_n: int = 10,
+) -> IngestResult:
     """Validate, normalise and pseudonymise the tables of one export.
 
     Parameters
@@ -169,9 +210,16 @@ def ingest_tables(raw: Mapping[str, RawTable], params: IngestParams, key: bytes)
     raw
         Tables as read by :func:`pipeline.io.export_readers.read_export` (not modified).
     params
-        The ``ingest`` parameters (column map, CSV decimal mark and date format).
+        The ``ingest`` parameters (file, column and value maps, CSV decimal mark and date
+        format, export date, largest quarantine share).
     key
         The HMAC key for the pseudonyms.
+    written_on
+        The day the export files were written (ISO), from the export's metadata; ``None``
+        when it has none. Caps the export date derived from the data.
+    min_free_text_n
+        A free-text value (``team``) reaches the output only when at least this many kept
+        trajectories carry it; rarer values become ``overig`` (``reporting.min_n``).
 
     Returns
     -------
@@ -182,11 +230,17 @@ def ingest_tables(raw: Mapping[str, RawTable], params: IngestParams, key: bytes)
     ------
     ExportError
         Duplicate column names, identifiers, no ``trajectories`` table, a missing required
-        column: one line naming tables and columns, never a value.
+        column, no export date, a table with too many quarantined rows: one line naming
+        tables and columns, never a value.
     """
     if not key:
         raise ExportError("the pseudonym key is empty")
-    tables = [_prepare(table, params.column_map) for table in raw.values()]
+    renamed = map_files(raw, params.file_map)
+    value_map = {
+        str(column).strip().lower(): {str(k).strip().lower(): str(v) for k, v in codes.items()}
+        for column, codes in params.value_map.items()
+    }
+    tables = [_prepare(table, params.column_map, value_map) for table in renamed.values()]
     id_texts = _id_texts(tables)
     scanner = ids.ValueScanner()
     scanner.prime(np.concatenate(list(id_texts.values())))
@@ -197,22 +251,28 @@ def ingest_tables(raw: Mapping[str, RawTable], params: IngestParams, key: bytes)
         keys.pseudonyms.prime(domain, texts)
     by_name = {t.name: t for t in tables}
     traj = by_name[TRAJECTORIES]
+    export_day, export_source = _export_date(tables, params, written_on)
     out: dict[str, pd.DataFrame] = {}
     quarantined: list[pd.DataFrame] = []
     accounting: dict[str, dict[str, Any]] = {}
-    frame, quarantine, kept_ids = _ingest_trajectories(traj, params, keys)
+    frame, quarantine, kept_ids, grouped = _ingest_trajectories(
+        traj, params, keys, export_day, min_free_text_n
+    )
     out[TRAJECTORIES] = frame
     quarantined.append(quarantine)
     accounting[TRAJECTORIES] = _account(traj, frame, quarantine)
+    accounting[TRAJECTORIES]["free_text_grouped"] = grouped
     traj.coded.clear()
+    traj.dates.clear()
     for table in tables:
         if table.contract is None or table.name == TRAJECTORIES:
             continue
-        frame, quarantine = _ingest_questionnaire(table, params, keys, kept_ids)
+        frame, quarantine = _ingest_questionnaire(table, params, keys, kept_ids, export_day)
         out[table.name] = frame
         quarantined.append(quarantine)
         accounting[table.name] = _account(table, frame, quarantine)
         table.coded.clear()
+        table.dates.clear()
     order = sorted(out, key=table_order)
     quarantine = pd.concat(quarantined, ignore_index=True)
     quarantine = quarantine.assign(_order=quarantine["table"].map(table_order))
@@ -222,12 +282,128 @@ def ingest_tables(raw: Mapping[str, RawTable], params: IngestParams, key: bytes)
         .reset_index(drop=True)
     )
     ignored = tuple(t.name for t in tables if t.contract is None)
+    accounting = {name: accounting[name] for name in order}
+    check_quarantine_share(accounting, quarantine, params.max_quarantine_share)
     return IngestResult(
         tables={name: out[name] for name in order},
         quarantine=quarantine,
-        accounting={name: accounting[name] for name in order},
+        accounting=accounting,
         ignored_tables=ignored,
+        export_date=str(export_day),
+        export_date_source=export_source,
     )
+
+
+def map_files(raw: Mapping[str, RawTable], file_map: Mapping[str, str]) -> dict[str, RawTable]:
+    """Rename tables by ``ingest.file_map`` (file name, file stem or sheet name -> table).
+
+    Raises
+    ------
+    ExportError
+        Two files end up with the same table name.
+    """
+    if not file_map:
+        return dict(raw)
+    wanted = {str(k).strip().lower(): str(v).strip().lower() for k, v in file_map.items()}
+    out: dict[str, RawTable] = {}
+    for table in raw.values():
+        file = table.source.split(", sheet ")[0].strip().lower()
+        stem = file.rsplit(".", 1)[0] if "." in file else file
+        new = wanted.get(file) or wanted.get(stem) or wanted.get(table.name) or table.name
+        if new in out:
+            raise ExportError(
+                f"table '{new}' appears twice in the export ({out[new].source} and "
+                f"{table.source}) after ingest.file_map"
+            )
+        out[new] = dataclasses.replace(table, name=new) if new != table.name else table
+    return out
+
+
+def check_quarantine_share(
+    accounting: Mapping[str, Mapping[str, Any]], quarantine: pd.DataFrame, max_share: float
+) -> None:
+    """Stop when a table has more than ``max_share`` of its rows quarantined.
+
+    Raises
+    ------
+    ExportError
+        Naming the table, the share and its most common reason (reasons hold column names,
+        never values).
+    """
+    for name, entry in accounting.items():
+        read, dropped = int(entry["rows_read"]), int(entry["rows_quarantined"])
+        if read == 0 or dropped <= max_share * read:
+            continue
+        reasons: Counter[str] = Counter()
+        for text in quarantine.loc[quarantine["table"] == name, "reason"]:
+            reasons.update(part for part in str(text).split("; ") if part)
+        top, count = sorted(reasons.items(), key=lambda kv: (-kv[1], kv[0]))[0]
+        raise ExportError(
+            f"table {name}: {dropped} of {read} rows quarantined ({dropped / read:.0%}), more "
+            f"than ingest.max_quarantine_share ({max_share:g}); most common reason: {top} "
+            f"({count} rows) - check ingest.column_map, value_map and the CSV options"
+        )
+
+
+def _export_date(
+    tables: list[_Table], params: IngestParams, written_on: str | None
+) -> tuple[np.datetime64, str]:
+    """The export date (docs/input-checks.md, *Export date*).
+
+    ``ingest.export_date`` when set. Otherwise, when the export's metadata says on which day
+    its files were written (``written_on``): the latest date the export records (administration
+    ``completed_at`` and trajectory referral, start and end dates) that is not after that day.
+    Without metadata: the latest ``completed_at`` day (trajectory dates may not raise it: a
+    typed ``end_date`` of 2099 would otherwise become the export date). Never the clock.
+    """
+    if params.export_date is not None:
+        return _iso_day(params.export_date, "ingest.export_date"), "params"
+    cap = _iso_day(written_on, "the export's written_on") if written_on is not None else None
+    latest: np.datetime64 | None = None
+    for table in tables:
+        if table.contract is None:
+            continue
+        columns = ["completed_at"]
+        if table.name == TRAJECTORIES:
+            if cap is None:
+                continue
+            columns = ["referral_date", "start_date", "end_date"]
+        for column in columns:
+            if column not in table.labels:
+                continue
+            found = _latest_day(table, column, params, cap)
+            if found is not None and (latest is None or found > latest):
+                latest = found
+    if latest is not None:
+        return latest, "data" if cap is None else "data, capped by metadata"
+    if cap is not None:
+        return cap, "metadata"
+    raise ExportError(
+        "no export date: the export has no administration dates and no EXPORT.json "
+        "written_on; set ingest.export_date in params.yaml"
+    )
+
+
+def _latest_day(
+    table: _Table, column: str, params: IngestParams, cap: np.datetime64 | None
+) -> np.datetime64 | None:
+    """The latest day of a date column not after ``cap`` (``None`` when there is none)."""
+    _, date_format = _options(table, params)
+    values, _ = table.parse_date(column, date_format)
+    days = values[~np.isnat(values)].astype("datetime64[D]")
+    if cap is not None:
+        days = days[days <= cap]
+    return days.max() if len(days) else None
+
+
+def _iso_day(text: Any, where: str) -> np.datetime64:
+    try:
+        day = np.datetime64(str(text).strip(), "D")
+    except ValueError as exc:
+        raise ExportError(f"{where} is not a date YYYY-MM-DD") from exc
+    if np.isnat(day):
+        raise ExportError(f"{where} is not a date YYYY-MM-DD")
+    return day
 
 
 # --------------------------------------------------------------------------------------------
@@ -235,7 +411,11 @@ def ingest_tables(raw: Mapping[str, RawTable], params: IngestParams, key: bytes)
 # --------------------------------------------------------------------------------------------
 
 
-def _prepare(raw: RawTable, column_map: Mapping[str, Mapping[str, str]]) -> _Table:
+def _prepare(
+    raw: RawTable,
+    column_map: Mapping[str, Mapping[str, str]],
+    value_map: Mapping[str, Mapping[str, str]] | None = None,
+) -> _Table:
     contract = CONTRACTS.get(raw.name)
     mapping: dict[str, str] = {}
     for table, columns in column_map.items():
@@ -256,7 +436,9 @@ def _prepare(raw: RawTable, column_map: Mapping[str, Mapping[str, str]]) -> _Tab
         labels[final] = label
         if contract is not None and final not in contract.names:
             ignored.append(str(label).strip())
-    return _Table(raw=raw, contract=contract, labels=labels, ignored=ignored)
+    return _Table(
+        raw=raw, contract=contract, labels=labels, ignored=ignored, value_map=value_map or {}
+    )
 
 
 def _id_texts(tables: list[_Table]) -> dict[Domain, np.ndarray]:
@@ -292,6 +474,14 @@ def check_identifiers(tables: list[_Table], scanner: ids.ValueScanner | None = N
         for name in table.labels:
             if name not in canonical and ids.is_identifier_name(name):
                 findings.append(ids.Finding(table.name, name, "column name"))
+    withheld: set[str] = set()
+    for table in tables:
+        found = ids.scan_names(_names_of(table), table.name)
+        if any(not f.table for f in found):
+            withheld.add(table.name)  # its own name holds an identifier: never shown
+            found = [f for f in found if not f.table]
+        findings.extend(found)
+    findings = [f for f in findings if f.table not in withheld]
     if not findings:
         scanner = scanner if scanner is not None else ids.ValueScanner()
         for table in tables:
@@ -301,6 +491,17 @@ def check_identifiers(tables: list[_Table], scanner: ids.ValueScanner | None = N
         raise ExportError(
             f"the export holds direct identifiers, refused before anything is written: {detail}"
         )
+
+
+def _names_of(table: _Table) -> list[tuple[str, str]]:
+    """The file name, sheet name and column headers of a table (scanned like cells)."""
+    file = table.raw.source.split(", sheet ")[0]
+    stem = file.rsplit(".", 1)[0] if "." in file else file
+    names = [("file name", stem)]
+    if ", sheet " in table.raw.source:
+        names.append(("sheet name", table.raw.source.split(", sheet ", 1)[1]))
+    names.extend(("column header", str(label)) for label in table.raw.frame.columns)
+    return names
 
 
 def _scan_table(table: _Table, scanner: ids.ValueScanner) -> list[ids.Finding]:
@@ -317,7 +518,9 @@ def _scan_table(table: _Table, scanner: ids.ValueScanner) -> list[ids.Finding]:
             free_text, date_cells = not dated, not dated
         kind = spec.kind if spec is not None else None
         coded = table.code(name, kind)
-        findings.extend(scanner.scan(coded, table.name, name, free_text, date_cells))
+        findings.extend(
+            scanner.scan(coded, table.name, name, free_text, date_cells, compact_dates=kind != "id")
+        )
         if spec is None:
             del table.coded[name]  # ignored column: not needed again
     return findings
@@ -362,8 +565,14 @@ def _options(table: _Table, params: IngestParams) -> tuple[str, str]:
     return "auto", "auto"
 
 
-def _parse_columns(table: _Table, params: IngestParams, reasons: _Reasons) -> dict[str, np.ndarray]:
-    """Parse every present contract column; record problems in ``reasons``."""
+def _parse_columns(
+    table: _Table, params: IngestParams, reasons: _Reasons, export_day: np.datetime64
+) -> dict[str, np.ndarray]:
+    """Parse every present contract column; record problems in ``reasons``.
+
+    Plausibility rules: a date after ``export_day`` or before 1990, a whole number beyond
+    :data:`INTEGER_LIMIT` (an overflow), a negative count (the contract's lower bound 0).
+    """
     assert table.contract is not None
     decimal, date_format = _options(table, params)
     parsed: dict[str, np.ndarray] = {}
@@ -372,11 +581,15 @@ def _parse_columns(table: _Table, params: IngestParams, reasons: _Reasons) -> di
             continue
         name, kind = spec.name, spec.kind
         if kind in ("date", "datetime"):
-            values, bad = parse_dates(
-                table.values(name), None, date_format, day_only=kind == "date"
-            )
+            values, bad = table.parse_date(name, date_format)
+            if kind == "date":  # the day only
+                values = values.astype("datetime64[D]").astype("datetime64[ns]")
             reasons.add(bad, f"unparseable {name}")
             missing = np.isnat(values) & ~bad
+            days = values.astype("datetime64[D]")
+            present = ~np.isnat(values)
+            reasons.add(present & (days > export_day), f"{name} after the export date")
+            reasons.add(present & (days < EARLIEST_DATE), f"{name} before 1990")
         else:
             coded = table.code(name, kind)
             missing = coded.missing
@@ -389,8 +602,18 @@ def _parse_columns(table: _Table, params: IngestParams, reasons: _Reasons) -> di
                 label = f"item {name}" if kind == "item" else name
                 reasons.add(check.not_number, f"{label} not a number")
                 reasons.add(check.not_whole, f"{label} not a whole number")
-                reasons.add(check.out_of_range, f"{label} out of range {spec.range_text}")
+                overflow = check.out_of_range & (
+                    np.abs(_raw_numbers(coded, decimal)) > INTEGER_LIMIT
+                )
+                reasons.add(
+                    check.out_of_range & ~overflow, f"{label} out of range {spec.range_text}"
+                )
                 values = check.values
+                if kind == "integer":
+                    big = ~np.isnan(values) & (np.abs(values) > INTEGER_LIMIT)
+                    overflow = overflow | big
+                    values = np.where(big, np.nan, values)
+                reasons.add(overflow, f"{label} too large (integer overflow)")
             elif kind == "binary":
                 values, unknown = parse_binary(coded, decimal)
                 reasons.add(unknown, f"unknown {name} value (expected 0/1)")
@@ -407,21 +630,35 @@ def _parse_columns(table: _Table, params: IngestParams, reasons: _Reasons) -> di
 
 
 def _ingest_trajectories(
-    table: _Table, params: IngestParams, keys: _Keys
-) -> tuple[pd.DataFrame, pd.DataFrame, _Kept]:
+    table: _Table, params: IngestParams, keys: _Keys, export_day: np.datetime64, min_n: int
+) -> tuple[pd.DataFrame, pd.DataFrame, _Kept, dict[str, int]]:
     """The trajectories table; also the kept trajectory and client ids (export ids, in
-    memory only, for linking administrations)."""
+    memory only, for linking administrations) and the number of free-text cells grouped as
+    ``overig``."""
     n = len(table.raw.frame)
     reasons = _Reasons(n)
-    parsed = _parse_columns(table, params, reasons)
+    parsed = _parse_columns(table, params, reasons, export_day)
     start, end = parsed["start_date"], parsed["end_date"]
     reasons.add(~np.isnat(start) & ~np.isnat(end) & (end < start), "end_date before start_date")
+    referral = parsed["referral_date"]
+    reasons.add(
+        ~np.isnat(start) & ~np.isnat(referral) & (referral > start),
+        "referral_date after start_date",
+    )
+    birth = np.asarray(parsed["birth_year"], dtype=np.float64)
+    start_year = np.where(
+        np.isnat(start), np.nan, start.astype("datetime64[Y]").astype(np.int64) + 1970.0
+    )
+    age = start_year - birth
+    low, high = AGE_RANGE
+    reasons.add(~np.isnan(age) & ((age < low) | (age > high)), f"age at start outside {low}–{high}")
     traj_ids = pd.Series(parsed["trajectory_id"], dtype=object)
     present = traj_ids.notna().to_numpy()
     duplicated = present & traj_ids.duplicated(keep=False).to_numpy()
     reasons.add(duplicated, "duplicate trajectory_id")
     bad = reasons.any()
     kept = ~bad
+    grouped: dict[str, int] = {}
     client_key = keys.of_column("client", table.code("client_id"))
     trajectory_key = keys.of_column("trajectory", table.code("trajectory_id"))
     columns: dict[str, Any] = {
@@ -451,22 +688,54 @@ def _ingest_trajectories(
             columns[name] = (
                 np.full(int(kept.sum()), None, dtype=object) if team is None else team[kept]
             )
+            columns[name], grouped["team"] = group_rare_texts(columns[name], min_n)
         elif name in parsed:
             columns[name] = parsed[name][kept]
     frame = pd.DataFrame({name: columns[name] for name in TRAJECTORY_OUTPUT})
     frame = _object_columns(frame, ("client_key", "trajectory_key", "sex", "end_reason"))
     frame = _object_columns(frame, ("diagnosis", "treatments", "team"))
     quarantine = _quarantine(table, reasons, bad, client_key)
-    return frame, quarantine, _Kept.of(parsed["client_id"][kept], parsed["trajectory_id"][kept])
+    kept_ids = _Kept.of(parsed["client_id"][kept], parsed["trajectory_id"][kept])
+    return frame, quarantine, kept_ids, grouped
+
+
+def group_rare_texts(values: np.ndarray, min_n: int) -> tuple[np.ndarray, int]:
+    """Free-text values carried by fewer than ``min_n`` rows become :data:`OTHER_TEXT`.
+
+    Parameters
+    ----------
+    values
+        Object array of texts (``None`` = missing), one per kept trajectory.
+    min_n
+        Fewest rows a value needs to be kept as it is.
+
+    Returns
+    -------
+    values, grouped
+        The values with rare ones replaced, and the number of cells replaced.
+
+    Examples
+    --------
+    >>> out, n = group_rare_texts(np.array(["a", "a", "b", None], dtype=object), 2)
+    >>> out.tolist(), n
+    (['a', 'a', 'overig', None], 1)
+    """
+    values = np.asarray(values, dtype=object)
+    series = pd.Series(values, dtype=object)
+    counts = series.map(series.value_counts(dropna=True)).to_numpy(dtype=np.float64)
+    rare = series.notna().to_numpy() & (counts < min_n)
+    out = values.copy()
+    out[rare] = OTHER_TEXT
+    return out, int(rare.sum())
 
 
 def _ingest_questionnaire(
-    table: _Table, params: IngestParams, keys: _Keys, kept_ids: _Kept
+    table: _Table, params: IngestParams, keys: _Keys, kept_ids: _Kept, export_day: np.datetime64
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     assert table.contract is not None
     n = len(table.raw.frame)
     reasons = _Reasons(n)
-    parsed = _parse_columns(table, params, reasons)
+    parsed = _parse_columns(table, params, reasons, export_day)
     # Linking works on distinct ids: positions in the kept trajectories' clients.
     client_coded = table.code("client_id")
     client_pos = client_coded.take(_positions(kept_ids.clients, client_coded.texts), -1)
@@ -486,6 +755,19 @@ def _ingest_questionnaire(
         reasons.add(unknown_traj, "unknown trajectory_id (not among kept trajectories)")
         other = has_traj & has_client & ~unknown_client & ~unknown_traj & (owner != client_pos)
         reasons.add(other, "trajectory_id belongs to another client")
+    item_names = [spec.name for spec in table.contract.columns if spec.kind == "item"]
+    traj_codes = table.code("trajectory_id").codes if has_traj_column else None
+    # Rows already quarantined (unparseable answers, unknown client ...) take no part: their
+    # parsed answers are incomplete, so they cannot be compared.
+    eligible = ~reasons.any()
+    positions, texts = conflicting_duplicates(
+        np.where(eligible, client_coded.codes, -1), traj_codes, parsed["completed_at"],
+        [parsed[i] for i in item_names], np.asarray(table.raw.rows, dtype=np.int64),
+    )  # fmt: skip
+    for text in np.unique(texts):
+        mask = np.zeros(n, dtype=bool)
+        mask[positions[texts == text]] = True
+        reasons.add(mask, str(text))
     bad = reasons.any()
     kept = ~bad
     client_key = keys.of_column("client", table.code("client_id"))
@@ -509,6 +791,76 @@ def _ingest_questionnaire(
     frame = _object_columns(frame, ("client_key", "trajectory_key"))
     quarantine = _quarantine(table, reasons, bad, client_key)
     return frame, quarantine
+
+
+def conflicting_duplicates(
+    client: np.ndarray,
+    trajectory: np.ndarray | None,
+    completed_at: np.ndarray,
+    items: list[np.ndarray],
+    rows: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Administrations of one table with the same client, trajectory and ``completed_at`` but
+    different answers (missing answers equal each other).
+
+    Exact duplicates are left to the clean stage, which keeps the first; of a conflicting set
+    no row can be preferred, so every one is quarantined, naming another row of the set.
+
+    Parameters
+    ----------
+    client, trajectory
+        Per row the code of the export id (``-1`` = empty, or a row that takes no part);
+        ``trajectory`` ``None`` when the table has no ``trajectory_id``.
+    completed_at
+        datetime64 per row (NaT rows never conflict).
+    items
+        Parsed answers per item column (float, NaN = missing).
+    rows
+        Source row numbers.
+
+    Returns
+    -------
+    positions, reasons
+        Positions of the conflicting rows and their reasons.
+    """
+    n = len(client)
+    stamp = np.asarray(completed_at, dtype="datetime64[ns]")
+    valid = (np.asarray(client) >= 0) & ~np.isnat(stamp)
+    key = pd.DataFrame(
+        {
+            "c": np.asarray(client, dtype=np.int64),
+            "t": np.full(n, -1, dtype=np.int64) if trajectory is None else trajectory,
+            "at": stamp.view(np.int64),
+        }
+    )
+    candidate = valid & key.duplicated(keep=False).to_numpy()
+    index = np.flatnonzero(candidate)
+    if not len(index):
+        return np.empty(0, dtype=np.int64), np.empty(0, dtype=object)
+    sub = key.iloc[index].reset_index(drop=True)
+    base = sub.groupby(["c", "t", "at"], sort=False).ngroup().to_numpy()
+    answers = pd.DataFrame({f"i{k}": np.asarray(v)[index] for k, v in enumerate(items)})
+    full = pd.concat([sub, answers], axis=1)
+    answer_group = full.groupby(list(full.columns), sort=False, dropna=False).ngroup().to_numpy()
+    distinct = pd.Series(answer_group).groupby(base).nunique().to_numpy()
+    conflict = distinct[base] > 1
+    index, base = index[conflict], base[conflict]
+    if not len(index):
+        return np.empty(0, dtype=np.int64), np.empty(0, dtype=object)
+    order = np.lexsort((rows[index], base))
+    index, base = index[order], base[order]
+    first = np.append(True, base[1:] != base[:-1])
+    set_start = np.flatnonzero(first)[np.cumsum(first) - 1]
+    other = np.where(first, rows[index[set_start + 1]], rows[index[set_start]])
+    reasons = np.asarray(
+        [
+            f"conflicting duplicate of row {k} (same client, trajectory and completed_at, "
+            "different answers)"
+            for k in other
+        ],
+        dtype=object,
+    )
+    return index.astype(np.int64), reasons
 
 
 def _positions(index: pd.Index, texts: np.ndarray) -> np.ndarray:
@@ -557,5 +909,13 @@ def _account(table: _Table, frame: pd.DataFrame, quarantine: pd.DataFrame) -> di
         "rows_read": read,
         "rows_kept": kept,
         "rows_quarantined": dropped,
-        "ignored_columns": list(table.ignored),
+        "ignored_columns": len(table.ignored),
     }
+
+
+def _raw_numbers(coded: Coded, decimal: str) -> np.ndarray:
+    """Per cell the number its text reads as (NaN when none), before any range check."""
+    from pipeline.ingest.normalise import parse_number_texts
+
+    values, _ = parse_number_texts(coded.texts, decimal)
+    return coded.take(values, np.nan)

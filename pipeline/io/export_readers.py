@@ -19,6 +19,7 @@ naming the file, never a cell value.
 from __future__ import annotations
 
 import csv as _csv
+import hashlib
 import io
 import json
 import re
@@ -107,8 +108,8 @@ def read_export(
         The export folder.
     fmt
         ``"auto"`` (whichever of CSV, xlsx or sav files the folder holds), ``"csv"``,
-        ``"xlsx"`` or ``"sav"``. Files of other types (``SYNTHETIC.json``, a README) are
-        ignored.
+        ``"xlsx"`` or ``"sav"``. Files of other types (``SYNTHETIC.json``, ``EXPORT.json``, a
+        README) are ignored, except that their names are checked for identifiers by ingest.
     csv
         CSV dialect options; defaults detect everything.
 
@@ -160,13 +161,75 @@ def read_export(
 
 
 def is_synthetic_export(export_dir: Path) -> bool:
-    """Whether ``export_dir`` holds a ``SYNTHETIC.json`` whose ``"synthetic"`` is ``true``."""
-    marker = Path(export_dir) / SYNTHETIC_MARKER
-    try:
-        data = json.loads(marker.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
+    """Whether ``export_dir`` is a synthetic export exactly as the generator wrote it.
+
+    ``SYNTHETIC.json`` must say ``"synthetic": true`` and carry, under ``"sha256"``, the
+    SHA-256 of every file of the folder (hidden files aside) as written; a file added, removed
+    or changed afterwards makes the export an ordinary one (that needs a real pseudonym key).
+    """
+    export_dir = Path(export_dir)
+    data = _read_manifest(export_dir / SYNTHETIC_MARKER)
+    if data is None or data.get("synthetic") is not True:
         return False
-    return isinstance(data, dict) and data.get("synthetic") is True
+    digests = data.get("sha256")
+    if not isinstance(digests, dict) or not digests:
+        return False
+    present = {
+        p.name
+        for p in export_dir.iterdir()
+        if p.is_file() and p.name != SYNTHETIC_MARKER and not p.name.startswith(".")
+    }
+    if present != set(digests):
+        return False
+    for name, digest in digests.items():
+        try:
+            actual = hashlib.sha256((export_dir / name).read_bytes()).hexdigest()
+        except OSError:
+            return False
+        if actual != digest:
+            return False
+    return True
+
+
+#: An optional manifest a real export may carry: ``{"written_on": "YYYY-MM-DD"}``.
+EXPORT_MANIFEST = "EXPORT.json"
+
+
+def export_written_on(export_dir: Path) -> str | None:
+    """The day the export files were written, from the export's metadata, or ``None``.
+
+    The metadata is ``EXPORT.json`` (a real export's optional manifest) or ``SYNTHETIC.json``
+    (the generator's), first found wins, key ``"written_on"`` (ISO ``YYYY-MM-DD``). File
+    modification times are not used: they change when files are copied.
+
+    Raises
+    ------
+    ExportError
+        The manifest exists but is not JSON, or its ``written_on`` is not a date.
+    """
+    for name in (EXPORT_MANIFEST, SYNTHETIC_MARKER):
+        path = Path(export_dir) / name
+        if not path.is_file():
+            continue
+        data = _read_manifest(path)
+        if data is None:
+            raise ExportError(f"{name} in the export folder is not a JSON object")
+        value = data.get("written_on")
+        if value is None:
+            continue
+        try:
+            return str(np.datetime64(str(value), "D"))
+        except ValueError as exc:
+            raise ExportError(f"{name}: written_on is not a date YYYY-MM-DD") from exc
+    return None
+
+
+def _read_manifest(path: Path) -> dict[str, Any] | None:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return data if isinstance(data, dict) else None
 
 
 def _choose_format(fmt: str, by_format: dict[str, list[Path]], export_dir: Path) -> str:
@@ -232,12 +295,15 @@ def read_csv_table(path: Path, options: CsvOptions | None = None) -> RawTable:
         raise ExportError(f"{path.name} is empty")
     delimiter = options.delimiter if options.delimiter != "auto" else sniff_delimiter(text)
     header = _first_record(text, delimiter, path.name)
+    name = _table_name(path.stem)
+    fast_lines = check_field_counts(data, text, delimiter, len(header), path.name, name)
     try:
         frame = pd.read_csv(
             io.StringIO(text),
             sep=delimiter,
             header=0,
             names=list(range(len(header))),
+            index_col=False,
             dtype=str,
             keep_default_na=False,
             na_filter=False,
@@ -251,8 +317,11 @@ def read_csv_table(path: Path, options: CsvOptions | None = None) -> RawTable:
     except pd.errors.ParserError as exc:
         raise ExportError(f"{path.name} is not a valid CSV file: {_parser_problem(exc)}") from exc
     frame.columns = pd.Index(_name_columns(header), dtype=object)
-    lines = record_lines(data)
+    lines = fast_lines
     if lines is None or len(lines) != len(frame) + 1:
+        # The byte-level scan was fooled by quoting: the csv module decides (and refuses a
+        # record whose field count differs from the header's).
+        _slow_field_check(text, delimiter, len(header), path.name, name)
         lines = _record_lines_slow(text, delimiter)
     if lines is None or len(lines) != len(frame) + 1:  # pragma: no cover - defensive
         lines = np.arange(1, len(frame) + 2, dtype=np.int64)
@@ -261,7 +330,132 @@ def read_csv_table(path: Path, options: CsvOptions | None = None) -> RawTable:
     if not keep.all():
         frame = frame.loc[keep].reset_index(drop=True)
         rows = rows[keep]
-    return RawTable(name=_table_name(path.stem), frame=frame, rows=rows, source=path.name)
+    return RawTable(name=name, frame=frame, rows=rows, source=path.name)
+
+
+class FieldCountError(ExportError):
+    """A CSV record whose number of fields differs from the header's.
+
+    Attributes
+    ----------
+    file, table
+        The file name and its table name.
+    record
+        The data record's number (1 = the first record after the header).
+    line
+        The file line on which the record starts (header = line 1 when it is the first line).
+    fields, expected
+        Fields in the record and in the header.
+    """
+
+    def __init__(
+        self, file: str, table: str, record: int, line: int, fields: int, expected: int
+    ) -> None:
+        self.file, self.table, self.record, self.line = file, table, record, line
+        self.fields, self.expected = fields, expected
+        super().__init__(
+            f"{file} is not a valid CSV file: record {record} has {fields} fields where the "
+            f"header has {expected} (table {table}, line {line}; the export is refused rather "
+            "than cells shifted, dropped or padded)"
+        )
+
+
+def check_field_counts(
+    data: bytes, text: str, delimiter: str, expected: int, file: str, table: str
+) -> np.ndarray | None:
+    """Refuse a CSV file in which a record has another number of fields than the header.
+
+    A vectorised scan of the bytes counts the delimiters outside quotes per record; when it
+    finds a mismatch, or the quotes do not balance, the ``csv`` module (which reads quotes as
+    the CSV parser does) re-reads the file record by record and decides. Blank lines are no
+    records. A record of bare delimiters (all cells empty) must still have the header's width.
+
+    Parameters
+    ----------
+    data
+        The file's bytes without a BOM.
+    text
+        The decoded text.
+    delimiter
+        ``;`` or ``,``.
+    expected
+        The header's number of fields.
+    file, table
+        For the message.
+
+    Returns
+    -------
+    numpy.ndarray or None
+        The start line of the header and every data record (as :func:`record_lines`), or
+        ``None`` when only the slow check could be used.
+
+    Raises
+    ------
+    FieldCountError
+        The first record with another number of fields (record number and line, no value).
+    """
+    counted = _fast_field_counts(data, delimiter)
+    if counted is not None:
+        lines, fields = counted
+        if len(fields) and (fields[1:] == expected).all():
+            return lines
+    _slow_field_check(text, delimiter, expected, file, table)
+    return None
+
+
+def _fast_field_counts(data: bytes, delimiter: str) -> tuple[np.ndarray, np.ndarray] | None:
+    """Start line and field count of every non-blank record, from the bytes (vectorised)."""
+    if len(delimiter.encode("utf-8")) != 1:
+        return None
+    buf = np.frombuffer(data, dtype=np.uint8)
+    newline = ord("\n") if b"\n" in data else ord("\r")
+    quotes = np.flatnonzero(buf == ord('"'))
+    if len(quotes) % 2:
+        return None
+    nl = np.flatnonzero(buf == newline)
+    seps = nl[np.searchsorted(quotes, nl) % 2 == 0]
+    starts = np.concatenate(([0], seps + 1))
+    ends = np.concatenate((seps, [len(buf)]))
+    length = ends - starts
+    carriage = np.zeros(len(starts), dtype=bool)
+    one = np.flatnonzero(length == 1)
+    if len(one):
+        carriage[one] = buf[starts[one]] == ord("\r")
+    blank = (length == 0) | carriage
+    delims = np.flatnonzero(buf == ord(delimiter))
+    if len(quotes):
+        delims = delims[np.searchsorted(quotes, delims) % 2 == 0]
+    # delimiters between one record's start and the next record's start (1M searches into
+    # the sorted delimiter positions, rather than every delimiter into the records)
+    bounds = np.searchsorted(delims, np.append(starts, len(buf) + 1))
+    fields = np.diff(bounds).astype(np.int64) + 1
+    lines = np.searchsorted(nl, starts) + 1
+    return np.asarray(lines[~blank], dtype=np.int64), fields[~blank]
+
+
+def _slow_field_check(text: str, delimiter: str, expected: int, file: str, table: str) -> None:
+    """The field-count check with the ``csv`` module; raises on the first bad record."""
+    reader = _csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    previous_end = 0
+    seen_header = False
+    record = 0
+    try:
+        for cells in reader:
+            start = previous_end + 1
+            previous_end = reader.line_num
+            if not cells:
+                continue
+            if not seen_header:
+                if any(cell.strip() for cell in cells):
+                    seen_header = True
+                continue
+            record += 1
+            if len(cells) != expected:
+                raise FieldCountError(file, table, record, start, len(cells), expected)
+    except _csv.Error as exc:
+        raise ExportError(
+            f"{file}: table {table} is not a valid CSV file (record {record + 1} cannot be read)"
+        ) from exc
 
 
 def decode_csv_bytes(data: bytes, name: str, encoding: str = "auto") -> str:

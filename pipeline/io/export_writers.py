@@ -17,8 +17,8 @@ stage that regenerates the export with the same seed changes nothing.
 A date-time column may hold text (a planted unparseable date): it is written as it is (in sav
 the whole column is then text).
 
-The export folder also gets ``SYNTHETIC.json`` (the manifest), which ingest uses to recognise a
-synthetic export. The folder is written atomically and replaces an earlier export; a folder
+The export folder also gets ``SYNTHETIC.json`` (the manifest, with the SHA-256 of every file as
+written), which ingest uses to recognise an unmodified synthetic export. The folder is written atomically and replaces an earlier export; a folder
 that holds anything else than an export written here is never replaced.
 """
 
@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import codecs
 import datetime as dt
+import hashlib
 import io
 import re
 import zipfile
@@ -267,6 +268,19 @@ def _write_sav(tables: Mapping[str, pd.DataFrame], folder: Path) -> None:
         path.write_bytes(bytes(raw))
 
 
+def file_digests(folder: Path) -> dict[str, str]:
+    """SHA-256 (hex) of every file in ``folder`` except the manifest, by file name.
+
+    ``SYNTHETIC.json`` carries them so that ingest allows the public demo key only for an
+    export exactly as the generator wrote it (a modified or foreign export needs a real key).
+    """
+    return {
+        path.name: hashlib.sha256(path.read_bytes()).hexdigest()
+        for path in sorted(Path(folder).iterdir())
+        if path.is_file() and path.name != MANIFEST_NAME
+    }
+
+
 def write_export(
     tables: dict[str, pd.DataFrame], out_dir: Path, fmt: str, manifest: dict[str, Any]
 ) -> None:
@@ -291,5 +305,6 @@ def write_export(
     writers = {"csv": _write_csv, "xlsx": _write_xlsx, "sav": _write_sav}
     with atomic_dir(out_dir) as folder:
         writers[fmt](tables, folder)
+        manifest = {**manifest, "sha256": file_digests(folder)}
         (folder / MANIFEST_NAME).write_text(to_json_text(manifest), encoding="utf-8")
         folder.chmod(0o755)

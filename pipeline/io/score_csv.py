@@ -9,6 +9,8 @@ it opened the input.
 
 from __future__ import annotations
 
+import errno
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -18,7 +20,12 @@ import pandas as pd
 from pipeline.config import PACKAGE_REFERENCE
 from pipeline.errors import PipelineError
 from pipeline.io import atomic_path
-from pipeline.io.export_readers import decode_csv_bytes, read_csv_table, sniff_delimiter
+from pipeline.io.export_readers import (
+    FieldCountError,
+    decode_csv_bytes,
+    read_csv_table,
+    sniff_delimiter,
+)
 
 _UTF8_BOM = b"\xef\xbb\xbf"
 
@@ -72,7 +79,13 @@ def read_item_csv(path: Path) -> ItemCsv:
         data.decode("utf-8-sig")
     except UnicodeDecodeError:
         utf8 = False
-    table = read_csv_table(path)
+    try:
+        table = read_csv_table(path)
+    except FieldCountError as exc:
+        raise PipelineError(
+            f"{path.name} line {exc.line} has {exc.fields} fields where the header has "
+            f"{exc.expected}: fix that line (nothing was scored)"
+        ) from exc
     return ItemCsv(
         frame=table.frame,
         lines=np.asarray(table.rows, dtype=np.int64),
@@ -83,19 +96,67 @@ def read_item_csv(path: Path) -> ItemCsv:
     )
 
 
+def check_item_paths(input: Path, output: Path) -> None:
+    """Refuse an OUT that is a folder or the input file itself (before anything is read).
+
+    Raises
+    ------
+    pipeline.errors.PipelineError
+        One line naming the problem.
+    """
+    input, output = Path(input), Path(output)
+    if output.is_dir():
+        raise PipelineError(f"{output.name or output} is a folder: give OUT as a file name")
+    same = input.resolve() == output.resolve()
+    if not same and input.exists() and output.exists():
+        same = os.path.samefile(input, output)
+    if same:
+        raise PipelineError(
+            f"IN and OUT are the same file ({input.name}): choose another OUT "
+            "(the input is never overwritten)"
+        )
+
+
+def os_error_message(exc: OSError, what: str) -> str:
+    """A one-line description of an operating-system error while writing ``what``."""
+    reasons = {
+        errno.ENOSPC: "no space left on the device",
+        errno.EDQUOT: "disk quota exceeded",
+        errno.EACCES: "permission denied (is the folder read-only?)",
+        errno.EPERM: "permission denied (is the folder read-only?)",
+        errno.EROFS: "the file system is read-only",
+        errno.EISDIR: "it is a folder",
+        errno.ENOENT: "the folder does not exist",
+        errno.ENOTDIR: "a part of the path is not a folder",
+    }
+    reason = reasons.get(exc.errno or 0, exc.strerror or exc.__class__.__name__)
+    return f"cannot write {what}: {reason}"
+
+
 def write_item_csv(
     frame: pd.DataFrame, path: Path, *, delimiter: str, decimal: str, bom: bool
 ) -> None:
-    """Write the scored table atomically in the input's dialect (UTF-8, empty = missing)."""
-    with atomic_path(Path(path)) as tmp:
-        frame.to_csv(
-            tmp,
-            sep=delimiter,
-            decimal=decimal,
-            index=False,
-            lineterminator="\n",
-            encoding="utf-8-sig" if bom else "utf-8",
-        )
+    """Write the scored table atomically in the input's dialect (UTF-8, empty = missing).
+
+    Raises
+    ------
+    pipeline.errors.PipelineError
+        The file cannot be written (disk full, read-only folder, ...): one line, and no partial
+        file is left behind.
+    """
+    path = Path(path)
+    try:
+        with atomic_path(path) as tmp:
+            frame.to_csv(
+                tmp,
+                sep=delimiter,
+                decimal=decimal,
+                index=False,
+                lineterminator="\n",
+                encoding="utf-8-sig" if bom else "utf-8",
+            )
+    except OSError as exc:
+        raise PipelineError(os_error_message(exc, path.name)) from exc
 
 
 def read_reference_csv(name: str, folder: Path = PACKAGE_REFERENCE) -> pd.DataFrame:

@@ -117,6 +117,26 @@ def default_year(last_date: pd.Timestamp) -> int:
     return int(last_date.year) - 1
 
 
+def report_year(configured: int | None, export_date: pd.Timestamp) -> int:
+    """The annual report's year: ``report.year``, or (``None``) the last calendar year ending on
+    or before the export date.
+
+    The report stage passes the latest date of the ingested data, which ingest keeps on or
+    before the export date (later dates are quarantined), so a mistyped ``end_date`` of 2099
+    cannot make an ``annual-report-2098``.
+
+    Examples
+    --------
+    >>> report_year(None, pd.Timestamp("2025-12-31")), report_year(None, pd.Timestamp("2025-12-30"))
+    (2025, 2024)
+    >>> report_year(2023, pd.Timestamp("2025-06-01"))
+    2023
+    """
+    if configured is not None:
+        return int(configured)
+    return default_year(pd.Timestamp(export_date).normalize())
+
+
 def select_population(trajectories: pd.DataFrame, population: Population) -> pd.DataFrame:
     """All trajectories, or those with ``research_consent`` = 1."""
     if population == "all":
@@ -311,7 +331,7 @@ def annual_figures(
     if report.previous_years < 0:
         raise ValueError("report.previous_years must be 0 or more")
     last = data_until(trajectories, scores)
-    year = report.year if report.year is not None else default_year(last)
+    year = report_year(report.year, last)
     population = select_population(trajectories, report.population)
     keys = set(population["trajectory_key"])
     in_scores = scores[scores["trajectory_key"].isin(keys)]

@@ -13,31 +13,55 @@ Pseudonym key (docs/input-checks.md), first found wins:
 
 1. the environment variable named by ``ingest.pseudonym.key_env`` (``ROM_PSEUDONYM_KEY``);
 2. the file ``ingest.pseudonym.key_file``, which must lie outside the project folder;
-3. for a synthetic export only (``SYNTHETIC.json`` with ``"synthetic": true``): the fixed, public
+3. for an unmodified synthetic export only (``SYNTHETIC.json`` with ``"synthetic": true`` and the
+   SHA-256 of every file as the generator wrote it): the fixed, public
    :data:`pipeline.ingest.pseudonym.DEMO_KEY`, announced with one line on stderr.
 
-Anything else stops with an error saying how to provide a key.
+Anything else stops with an error saying how to provide a key; a key shorter than
+:data:`MIN_KEY_BYTES` bytes is refused.
+
+Key fingerprint under DVC: ``python -m pipeline stage ingest --key-fingerprint`` (the DVC stage
+``pseudonym_key``, always run) writes :data:`FINGERPRINT_PATH`, the HMAC-SHA256 of a fixed label
+under the key (never the key). The ingest stage depends on that file, so a new key reruns ingest,
+and DVC's run cache, keyed on the dependencies, never restores an ingest made with another key.
+Ingest itself checks that the file matches the key it resolves.
+
+The export date (``ingest.export_date``, else derived; see :mod:`pipeline.ingest.tables`) and its
+source are written to ``export.json`` in the output folder for later stages.
 """
 
 from __future__ import annotations
 
 import argparse
+import hmac
 import os
+import shutil
 import sys
 from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 from pipeline import config
-from pipeline.errors import ExportError, ParamsError
+from pipeline.errors import ExportError, ParamsError, PipelineError
 from pipeline.ingest import IngestParams, IngestResult, ingest_tables
 from pipeline.ingest.params import PseudonymParams
 from pipeline.ingest.pseudonym import DEMO_KEY
-from pipeline.io import atomic_dir, write_csv, write_json, write_parquet
-from pipeline.io.export_readers import is_synthetic_export, read_export
+from pipeline.io import atomic_dir, read_json, write_csv, write_json, write_parquet
+from pipeline.io.export_readers import export_written_on, is_synthetic_export, read_export
+from pipeline.io.score_csv import os_error_message
 
 INGESTED_DIR = config.INTERIM / "ingested"
 QUARANTINE_CSV = "quarantine.csv"
 ACCOUNTING_JSON = "accounting.json"
+EXPORT_JSON = "export.json"
+#: The key fingerprint the ingest stage depends on (written by ``--key-fingerprint``).
+FINGERPRINT_PATH = config.INTERIM / "pseudonym_key.json"
+#: The fixed label whose HMAC under the key is the key's fingerprint.
+FINGERPRINT_LABEL = b"alk-rom-pipeline pseudonym key fingerprint v1"
+#: Shortest pseudonym key accepted (bytes; 256 bits, the HMAC-SHA256 output size).
+MIN_KEY_BYTES = 32
+#: Default of the free-text threshold when params.yaml has no ``reporting.min_n``.
+DEFAULT_MIN_FREE_TEXT_N = 10
 DEMO_KEY_NOTE = (
     "note: synthetic export: pseudonyms use the fixed public demo key (never for real data)"
 )
@@ -51,12 +75,95 @@ def main(argv: list[str] | None = None) -> None:
     )
     parser.add_argument("--params", type=Path, default=config.PARAMS_PATH, help=argparse.SUPPRESS)
     parser.add_argument("--out", type=Path, default=INGESTED_DIR, help=argparse.SUPPRESS)
+    parser.add_argument(
+        "--key-fingerprint",
+        action="store_true",
+        help="only write the pseudonym key's fingerprint (the DVC stage pseudonym_key)",
+    )
+    parser.add_argument(
+        "--fingerprint-file", type=Path, default=FINGERPRINT_PATH, help=argparse.SUPPRESS
+    )
     args = parser.parse_args(argv if argv is not None else [])
     params = config.load_params("ingest", IngestParams, args.params)
-    run(params, out_dir=args.out)
+    if args.key_fingerprint:
+        write_fingerprint(params, args.fingerprint_file)
+        return
+    run(
+        params,
+        out_dir=args.out,
+        min_free_text_n=min_free_text_n(args.params),
+        fingerprint_file=args.fingerprint_file,
+    )
 
 
-def run(params: IngestParams, *, out_dir: Path, environ: Mapping[str, str] | None = None) -> None:
+def min_free_text_n(params_path: Path | None = None) -> int:
+    """``reporting.min_n`` of ``params.yaml`` (the disclosure threshold free-text values must
+    reach), :data:`DEFAULT_MIN_FREE_TEXT_N` when the file or the key is absent."""
+    params_path = config.PARAMS_PATH if params_path is None else params_path
+    if not Path(params_path).is_file():
+        return DEFAULT_MIN_FREE_TEXT_N
+    block = config.read_params_file(Path(params_path)).get("reporting") or {}
+    value = block.get("min_n", DEFAULT_MIN_FREE_TEXT_N) if isinstance(block, dict) else None
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise ParamsError("params.yaml 'reporting.min_n' must be a whole number of 1 or more")
+    return value
+
+
+def key_fingerprint(key: bytes) -> str:
+    """HMAC-SHA256 of :data:`FINGERPRINT_LABEL` under the key, hex (the key cannot be derived
+    from it)."""
+    return hmac.digest(key, FINGERPRINT_LABEL, "sha256").hex()
+
+
+def _key_or_stop(
+    params: IngestParams, export_dir: Path, environ: Mapping[str, str]
+) -> tuple[bytes, str]:
+    key, source = resolve_key(params.pseudonym, export_dir, environ)
+    if key is None:
+        raise ExportError(_no_key_message(params.pseudonym))
+    return key, source
+
+
+def write_fingerprint(
+    params: IngestParams, path: Path, environ: Mapping[str, str] | None = None
+) -> None:
+    """The DVC stage ``pseudonym_key``: write the key's fingerprint to ``path``.
+
+    Raises
+    ------
+    ExportError
+        No key (and the export is not an unmodified synthetic one), or a key that is too short.
+    """
+    export_dir = config.resolve(params.export_dir)
+    key, source = _key_or_stop(params, export_dir, os.environ if environ is None else environ)
+    data = {"fingerprint": key_fingerprint(key), "source": "demo" if source == "demo" else "key"}
+    try:
+        write_json(data, Path(path))
+    except OSError as exc:
+        raise PipelineError(os_error_message(exc, Path(path).name)) from exc
+
+
+def sweep_temporary(out_dir: Path) -> int:
+    """Remove temporary ``.<name>.*`` folders a killed earlier run left beside ``out_dir``."""
+    out_dir = Path(out_dir)
+    removed = 0
+    if not out_dir.parent.is_dir():
+        return 0
+    for path in out_dir.parent.glob(f".{out_dir.name}.*"):
+        if path.is_dir() and not path.is_symlink():
+            shutil.rmtree(path, ignore_errors=True)
+            removed += 1
+    return removed
+
+
+def run(
+    params: IngestParams,
+    *,
+    out_dir: Path,
+    environ: Mapping[str, str] | None = None,
+    min_free_text_n: int = DEFAULT_MIN_FREE_TEXT_N,
+    fingerprint_file: Path | None = None,
+) -> None:
     """Resolve the key, read, ingest and write ``out_dir`` (all or nothing).
 
     Parameters
@@ -67,27 +174,60 @@ def run(params: IngestParams, *, out_dir: Path, environ: Mapping[str, str] | Non
         The output folder (``data/interim/ingested`` in the pipeline).
     environ
         Environment for the key (``os.environ`` when ``None``).
+    min_free_text_n
+        ``reporting.min_n``: rarer free-text values become ``overig``.
+    fingerprint_file
+        The key fingerprint written by the ``pseudonym_key`` stage; when it exists it must
+        match the key resolved here (``None``: not checked).
     """
+    sweep_temporary(out_dir)
     export_dir = config.resolve(params.export_dir)
-    key, source = resolve_key(
-        params.pseudonym, export_dir, os.environ if environ is None else environ
-    )
-    if key is None:
-        raise ExportError(_no_key_message(params.pseudonym))
+    key, source = _key_or_stop(params, export_dir, os.environ if environ is None else environ)
+    if fingerprint_file is not None and Path(fingerprint_file).is_file():
+        recorded = read_json(Path(fingerprint_file))
+        if not isinstance(recorded, dict) or recorded.get("fingerprint") != key_fingerprint(key):
+            raise ExportError(
+                f"the pseudonym key differs from the one fingerprinted in "
+                f"{Path(fingerprint_file).name}: run `dvc repro` (it reruns the pseudonym_key "
+                "stage first)"
+            )
     if source == "demo":
         sys.stderr.write(DEMO_KEY_NOTE + "\n")
     raw = read_export(export_dir, params.format, params.csv)
-    result = ingest_tables(raw, params, key)
+    result = ingest_tables(
+        raw,
+        params,
+        key,
+        written_on=export_written_on(export_dir),
+        min_free_text_n=min_free_text_n,
+    )
     write_ingested(result, out_dir)
 
 
+def export_metadata(result: IngestResult) -> dict[str, Any]:
+    """The ``export.json`` written beside the ingested tables (export date and its source)."""
+    return {"export_date": result.export_date, "export_date_source": result.export_date_source}
+
+
 def write_ingested(result: IngestResult, out_dir: Path) -> None:
-    """Write the ingested tables, quarantine and accounting as one directory, atomically."""
-    with atomic_dir(Path(out_dir)) as tmp:
-        for name, frame in result.tables.items():
-            write_parquet(frame, tmp / f"{name}.parquet")
-        write_csv(result.quarantine, tmp / QUARANTINE_CSV)
-        write_json(result.accounting, tmp / ACCOUNTING_JSON)
+    """Write the ingested tables, quarantine, accounting and export date as one directory,
+    atomically.
+
+    Raises
+    ------
+    PipelineError
+        The folder cannot be written (disk full, read-only): one line; the temporary folder is
+        removed and an earlier output stays as it was.
+    """
+    try:
+        with atomic_dir(Path(out_dir)) as tmp:
+            for name, frame in result.tables.items():
+                write_parquet(frame, tmp / f"{name}.parquet")
+            write_csv(result.quarantine, tmp / QUARANTINE_CSV)
+            write_json(result.accounting, tmp / ACCOUNTING_JSON)
+            write_json(export_metadata(result), tmp / EXPORT_JSON)
+    except OSError as exc:
+        raise PipelineError(os_error_message(exc, f"{Path(out_dir).name}/")) from exc
 
 
 def resolve_key(
@@ -122,7 +262,7 @@ def resolve_key(
     """
     value = environ.get(pseudonym.key_env, "") if pseudonym.key_env else ""
     if value.strip():
-        return value.strip().encode("utf-8"), "env"
+        return _long_enough(value.strip().encode("utf-8"), pseudonym.key_env), "env"
     if pseudonym.key_file is not None:
         path = Path(pseudonym.key_file).expanduser()
         path = (path if path.is_absolute() else Path(root) / path).resolve()
@@ -139,10 +279,19 @@ def resolve_key(
             ) from exc
         if not key:
             raise ParamsError("ingest.pseudonym.key_file is empty")
-        return key, "file"
+        return _long_enough(key, "ingest.pseudonym.key_file"), "file"
     if is_synthetic_export(export_dir):
         return DEMO_KEY, "demo"
     return None, "none"
+
+
+def _long_enough(key: bytes, where: str) -> bytes:
+    if len(key) < MIN_KEY_BYTES:
+        raise ParamsError(
+            f"the pseudonym key from {where} is {len(key)} bytes; at least {MIN_KEY_BYTES} are "
+            "needed (e.g. python -c 'import secrets; print(secrets.token_hex(32))')"
+        )
+    return key
 
 
 def _no_key_message(pseudonym: PseudonymParams) -> str:
@@ -153,10 +302,11 @@ def _no_key_message(pseudonym: PseudonymParams) -> str:
     )
 
 
-def validate_cli(export_dir: Path) -> str:
+def validate_cli(export_dir: Path, params_path: Path | None = None) -> str:
     """``python -m pipeline validate EXPORT_DIR``: every ingest check, nothing written.
 
-    Uses the ``ingest`` block of ``params.yaml`` (column map, CSV dialect) when the project's
+    Uses the ``ingest`` block of ``params.yaml`` (file, column and value maps, CSV dialect,
+    export date, largest quarantine share) and ``reporting.min_n`` when the project's
     ``params.yaml`` exists, else the defaults. Without a configured key the checks run with a
     throw-away key (nothing leaves this function) and the report says that ingest will need one.
 
@@ -172,14 +322,21 @@ def validate_cli(export_dir: Path) -> str:
         The export is unusable (one line, no values).
     """
     export_dir = Path(export_dir)
+    params_path = Path(config.PARAMS_PATH if params_path is None else params_path)
     params = (
-        config.load_params("ingest", IngestParams, config.PARAMS_PATH)
-        if config.PARAMS_PATH.is_file()
+        config.load_params("ingest", IngestParams, params_path)
+        if params_path.is_file()
         else IngestParams()
     )
     key, source = resolve_key(params.pseudonym, export_dir, os.environ)
     raw = read_export(export_dir, params.format, params.csv)
-    result = ingest_tables(raw, params, key if key is not None else os.urandom(32))
+    result = ingest_tables(
+        raw,
+        params,
+        key if key is not None else os.urandom(32),
+        written_on=export_written_on(export_dir),
+        min_free_text_n=min_free_text_n(params_path),
+    )
     return format_report(result, export_dir, source, params.pseudonym)
 
 
@@ -197,7 +354,7 @@ def format_report(
         lines.append(f"{name:<{width}}  {counts[0]:>9}  {counts[1]:>9}  {counts[2]:>11}")
     lines.append(f"{'total':<{width}}  {totals[0]:>9}  {totals[1]:>9}  {totals[2]:>11}")
     ignored = [
-        f"{name} ({', '.join(entry['ignored_columns'])})"
+        f"{name} ({entry['ignored_columns']})"
         for name, entry in result.accounting.items()
         if entry["ignored_columns"]
     ]
@@ -222,7 +379,8 @@ def format_report(
                 lines.append(f"  {name}: {reason} ({int(n)})")
             if len(part) > 8:
                 lines.append(f"  {name}: {len(part) - 8} other reason(s)")
-    lines += ["", _key_line(key_source, pseudonym)]
+    lines += ["", f"export date: {result.export_date} ({result.export_date_source})"]
+    lines += [_key_line(key_source, pseudonym)]
     return "\n".join(lines) + "\n"
 
 

@@ -33,7 +33,7 @@ from pipeline.instruments.params import ScoreParams, describe_options
 from pipeline.instruments.registry import build_instruments, score_definitions
 from pipeline.instruments.scoring import find_item_columns, parse_item_text, score_frame
 from pipeline.io import read_parquet, write_json, write_parquet
-from pipeline.io.score_csv import read_item_csv, write_item_csv
+from pipeline.io.score_csv import check_item_paths, read_item_csv, write_item_csv
 
 CLEAN_DIR = config.INTERIM / "clean"
 SCORES_PARQUET = "scores.parquet"
@@ -152,6 +152,7 @@ def score_file_cli(
     """
     err = stderr if stderr is not None else sys.stderr
     info = stdout if stdout is not None else sys.stdout
+    check_item_paths(Path(input), Path(output))
     params, origin = _params_for_cli()
     csv = read_item_csv(Path(input))
     scores, invalid, bad_sex = score_table(csv.frame, params)

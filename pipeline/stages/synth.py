@@ -30,6 +30,8 @@ def manifest(params: SynthParams) -> dict[str, Any]:
         "seed": params.seed,
         "clients": params.clients,
         "format": params.format,
+        # the day the export was written (its data cut-off): ingest's export-date metadata
+        "written_on": params.calendar.export_date,
     }
 
 
