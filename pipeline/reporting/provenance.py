@@ -28,6 +28,8 @@ PACKAGES: tuple[str, ...] = (
     "scikit-learn",
     "scipy",
     "statsmodels",
+    "typst",
+    "jinja2",
 )
 
 
@@ -99,7 +101,9 @@ def collect(
     versions: Mapping[str, str],
 ) -> dict[str, Any]:
     """The provenance record (JSON-able)."""
+    stages = sorted(set(stages))
     return {
+        "stages": stages,
         "code_fingerprint": code_fingerprint(lock, stages),
         "data": lock_hashes(lock, stages),
         "params": dict(flatten(params)),
@@ -136,9 +140,16 @@ def blocks(record: Mapping[str, Any], lang: str) -> list[Block]:
         header=("Pakket" if dutch else "Package", "Versie" if dutch else "Version"),
         rows=tuple((k, v) for k, v in record["packages"].items()),
     )
+    stage_list = ", ".join(record.get("stages", []))
+    stages = Paragraph(
+        f"Stappen (DVC-stages) waarop het verslag berust: {stage_list}, daarna report."
+        if dutch
+        else f"DVC stages the report rests on: {stage_list}, then report."
+    )
     return [
         Heading("Verantwoording" if dutch else "Provenance", 2, "provenance"),
         Paragraph(intro),
+        stages,
         data,
         packages,
         params,
