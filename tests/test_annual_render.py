@@ -152,3 +152,20 @@ def test_print_layout_in_chromium(document: Document, tmp_path: Path) -> None:
         last = table.rows[0][-1]
         for word in re.findall(r"[\w%\u2212,.()\-]+", last):
             assert word in words, (table.caption, last)
+
+
+def test_figures_are_vector_with_dutch_numbers(document: Document) -> None:
+    import base64
+
+    page = html.render(document)
+    uris = re.findall(r'src="data:image/svg\+xml;base64,([^"]+)"', page)
+    figures = [b for b in document.blocks if b.__class__.__name__ == "FigureBlock"]
+    assert len(uris) == len(figures) >= 5
+    for uri in uris:
+        svg = base64.b64decode(uri).decode("utf-8")
+        assert "<image" not in svg  # no embedded raster
+        texts = re.findall(r"<text[^>]*>([^<]*)</text>", svg)
+        assert texts, "text kept as text"
+        assert not [t for t in texts if re.search(r"\d\.\d", t)], texts  # decimal comma only
+    forest = base64.b64decode(uris[1]).decode("utf-8")
+    assert "0,2" in forest or "0,4" in forest

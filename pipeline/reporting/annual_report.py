@@ -1135,8 +1135,9 @@ def methods_section(
     }.get(rand["missing_rule"], str(rand["missing_rule"]))
     return [
         Heading("Werkwijze", 2, "werkwijze"),
+        Heading("Meten", 3),
         Paragraph(
-            "Meten. Cliënten vullen bij de start van de behandeling (voormeting), ten minste elk "
+            "Cliënten vullen bij de start van de behandeling (voormeting), ten minste elk "
             "half jaar tijdens de behandeling en bij de afsluiting (nameting) vragenlijsten in. "
             "Als voormeting telt de vragenlijst die het dichtst bij de startdatum is ingevuld, "
             f"van {windows['intake_before_days']} dagen ervoor tot "
@@ -1162,30 +1163,35 @@ def methods_section(
                 "behandeling geeft.",
             )
         ),
+        Heading("Wie tellen mee", 3),
         Paragraph(
-            f"Wie tellen mee. {POPULATION_NL[ctx.fig['population']].capitalize()}. Een "
+            f"{POPULATION_NL[ctx.fig['population']].capitalize()}. Een "
             "uitkomst hoort bij het jaar waarin de behandeling werd afgesloten; alleen "
             "afgesloten trajecten met een voormeting én een nameting tellen mee in de "
             "uitkomsten. Lopende trajecten worden alleen geteld."
         ),
+        Heading("Ontbrekende gegevens", 3),
         Paragraph(
-            "Ontbrekende gegevens. Trajecten zonder voor- of nameting worden niet aangevuld of "
+            "Trajecten zonder voor- of nameting worden niet aangevuld of "
             "geschat: de uitkomsten gelden voor de cliënten met beide metingen (zie de "
             "vergelijking van respons en non-respons). Een vragenlijst met te veel "
             "onbeantwoorde vragen krijgt geen score."
         ),
+        Heading("Berekeningen", 3),
         Paragraph(
             "Betrouwbaarheidsintervallen zijn t-intervallen rond het gemiddelde. De grenzen "
             "voor betrouwbare verandering van de SSD-12 komen uit Nederlands onderzoek "
             "(Toussaint e.a.; Kop e.a. 2019); voor de andere vragenlijsten zijn de spreiding en "
             "de betrouwbaarheid geschat uit de eigen voormetingen van het centrum."
         ),
+        Heading("Privacy", 3),
         Paragraph(
-            f"Privacy. Het verslag bevat alleen groepscijfers. Een cijfer dat op minder dan {m} "
+            f"Het verslag bevat alleen groepscijfers. Een cijfer dat op minder dan {m} "
             f"trajecten berust, staat er als '{ctx.label}'; ook cijfers waaruit zo'n klein "
             "aantal door optellen of aftrekken te herleiden is, worden niet getoond. De "
             "gegevens zijn vóór de analyse gepseudonimiseerd."
         ),
+        Heading("Reproduceerbaarheid", 3),
         Paragraph(
             "De analyse is reproduceerbaar: dezelfde gegevens en instellingen geven hetzelfde "
             "verslag, en de technische verantwoording (gebruikte gegevens, instellingen en "

@@ -111,6 +111,14 @@ def collect(
     }
 
 
+def _role(role: str, dutch: bool) -> str:
+    if not dutch:
+        return role
+    if role == "input export":
+        return "ingelezen export"
+    return role.replace("output of ", "uitvoer van ")
+
+
 def blocks(record: Mapping[str, Any], lang: str) -> list[Block]:
     """The provenance section, Dutch (``nl``) or English (``en``)."""
     dutch = lang == "nl"
@@ -128,7 +136,7 @@ def blocks(record: Mapping[str, Any], lang: str) -> list[Block]:
     data = Table(
         caption="Gegevens (DVC md5)" if dutch else "Data (DVC md5)",
         header=("Pad", "Rol", "md5") if dutch else ("Path", "Role", "md5"),
-        rows=tuple((d["path"], d["role"], d["md5"]) for d in record["data"]),
+        rows=tuple((d["path"], _role(d["role"], dutch), d["md5"]) for d in record["data"]),
     )
     params = Table(
         caption="Parameters (params.yaml)",
