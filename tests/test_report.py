@@ -88,7 +88,11 @@ def test_no_timestamps_or_paths(built: tuple[Path, Path], repro_project: Path) -
             text = path.read_text(encoding="utf-8")
             assert root not in text and "/tmp" not in text
     pdf = next(first.glob("annual/*.pdf")).read_bytes()
-    assert b"CreationDate" not in pdf and root.encode() not in pdf
+    assert root.encode() not in pdf
+    # The only date in the PDF is the configured publication date (never the clock).
+    published = config.read_params_file(repro_project / "params.yaml")["report"]["publication_date"]
+    stamp = published.replace("-", "").encode()
+    assert re.findall(rb"/CreationDate ?\(D:(\d{8})", pdf) == [stamp]
 
 
 def _independent(project: Path, year: int) -> dict[str, object]:
@@ -149,20 +153,29 @@ def test_report_prints_the_json_numbers(built: tuple[Path, Path]) -> None:
     text = re.sub(r"<[^>]+>", " ", re.sub(r'src="data:[^"]+"', "", page))
     fig = data["by_year"][str(year)]
     o = fig["outcomes"]["ssd12_total"]
+    # One sign convention: improvement positive (SSD-12: voormeting - nameting).
+    assert o["improvement_mean"] == pytest.approx(-o["change_mean"])
+    assert o["effect_size_improvement"] == pytest.approx(-o["effect_size"])
     for value, decimals in (
         (fig["counts"]["ended"], 0),
         (o["intake_mean"], 1),
         (o["end_mean"], 1),
-        (o["change_mean"], 1),
-        (o["effect_size"], 2),
+        (o["improvement_mean"], 1),
+        (o["effect_size_improvement"], 2),
         (fig["cqi"]["mean"], 1),
     ):
         assert nl(value, decimals, 10) in text
-    assert f"{nl(o['change_ci_low'], 1, 10)} tot {nl(o['change_ci_high'], 1, 10)}" in text
+    assert nl(o["effect_size"], 2, 10) not in text  # the raw (negative) effect size is not printed
+    assert f"{nl(o['improvement_ci_low'], 1, 10)} tot {nl(o['improvement_ci_high'], 1, 10)}" in text
     rate = fig["response"]["ssd12"]
     assert f"{nl(100 * rate['rate'], 0, 10)}% ({rate['responders']})" in text
     # Scoring options and population are named.
     assert "Versteegh" in text and "Lamers" in text and "alle behandeltrajecten" in text
+    # The public report carries no technical record; the internal verantwoording does.
+    for word in ("md5", "commit", "vingerafdruk", "params.yaml", "numpy"):
+        assert word not in text
+    record = (first / "annual" / f"verantwoording-{year}.html").read_text(encoding="utf-8")
+    assert "code-vingerafdruk" in record and "md5" in record and "numpy" in record
 
 
 def test_research_report_sections(built: tuple[Path, Path]) -> None:

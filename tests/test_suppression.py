@@ -85,9 +85,13 @@ def _tiny_cohort(n: int, year: int = 2024) -> tuple[pd.DataFrame, pd.DataFrame]:
     return traj, scores
 
 
+#: Keys that describe a figure (its period, window, instrument), not figures themselves.
+LABEL_KEYS = frozenset({"base_year", "window_years", "instrument", "period"})
+
+
 def _leaves(value: object) -> list[object]:
     if isinstance(value, dict):
-        return [leaf for v in value.values() for leaf in _leaves(v)]
+        return [leaf for k, v in value.items() if k not in LABEL_KEYS for leaf in _leaves(v)]
     return [value]
 
 
@@ -96,6 +100,8 @@ def test_tiny_cohort_every_figure_suppressed() -> None:
     fig = annual_figures(traj, scores, ReportParams(year=2024, previous_years=0), ReportingParams())
     year = fig["by_year"]["2024"]
     assert all(v is None for v in _leaves(year)), year
+    assert all(v is None for v in _leaves(fig["reliable_change"]))
+    assert all(v is None for v in _leaves(fig["reliable_change_by_year"]))
     assert fig["trajectories_in_population"] is None
 
 

@@ -5,9 +5,10 @@
 - :mod:`~pipeline.reporting.research`: the research report's sections (English report).
 - :mod:`~pipeline.reporting.figures`: matplotlib figures (Okabe-Ito palette, deterministic).
 - :mod:`~pipeline.reporting.html`: HTML rendering with the templates in ``templates/``.
-- :mod:`~pipeline.reporting.pdf`: the annual report as PDF pages (matplotlib ``PdfPages``).
-- :mod:`~pipeline.reporting.provenance`: the provenance block (commit, DVC hashes, params,
-  package versions).
+- :mod:`~pipeline.reporting.pdf`: the annual report as a tagged PDF (Typst, one template).
+- :mod:`~pipeline.reporting.labels`: English and Dutch labels, Dutch number and date formats.
+- :mod:`~pipeline.reporting.provenance`: the provenance record (code fingerprint, DVC hashes,
+  params, package versions); for the annual report a separate internal file.
 
 Nothing here reads files, the clock or the environment; :mod:`pipeline.stages.report` does.
 """

@@ -58,7 +58,45 @@ class FigureBlock:
     alt: str = ""
 
 
-Block = Heading | Paragraph | BulletList | Table | FigureBlock
+@dataclass(frozen=True)
+class Title:
+    """The title block of a report: a kicker line above, the title, a subtitle below."""
+
+    text: str
+    subtitle: str = ""
+    kicker: str = ""
+
+
+@dataclass(frozen=True)
+class DefinitionList:
+    """Term -> description pairs (a glossary, the centre's details)."""
+
+    items: tuple[tuple[str, str], ...]
+
+
+@dataclass(frozen=True)
+class Contents:
+    """A table of contents of the level-2 headings."""
+
+    title: str
+
+
+@dataclass(frozen=True)
+class PageBreak:
+    """A page break in print (nothing on screen)."""
+
+
+Block = (
+    Heading
+    | Paragraph
+    | BulletList
+    | Table
+    | FigureBlock
+    | Title
+    | DefinitionList
+    | Contents
+    | PageBreak
+)
 
 
 @dataclass(frozen=True)
@@ -68,3 +106,8 @@ class Document:
     lang: str
     title: str
     blocks: Sequence[Block]
+    #: Printed in the page footer of the PDF.
+    footer: str = ""
+    #: ISO date of the document (PDF metadata; never the clock).
+    date: str = "2000-01-01"
+    author: str = ""

@@ -27,6 +27,7 @@ import numpy as np
 import pandas as pd
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
+from matplotlib.ticker import FuncFormatter
 
 #: Okabe-Ito colours (black last).
 OKABE_ITO: tuple[str, ...] = (
@@ -83,13 +84,20 @@ def new_figure(width: float, height: float) -> Figure:
     return Figure(figsize=(width, height), layout="constrained", dpi=DPI)
 
 
-def to_svg_data_uri(fig: Figure) -> str:
-    """The figure as a base64 ``data:image/svg+xml`` URI, without date metadata."""
+def to_svg_text(fig: Figure) -> str:
+    """The figure as SVG text (vector, text kept as text), without date metadata."""
     buffer = io.BytesIO()
     with style():
         fig.savefig(buffer, format="svg", metadata={"Date": None})
     plt.close(fig)
-    return "data:image/svg+xml;base64," + base64.b64encode(buffer.getvalue()).decode("ascii")
+    return buffer.getvalue().decode("utf-8")
+
+
+def to_svg_data_uri(fig: Figure) -> str:
+    """The figure as a base64 ``data:image/svg+xml`` URI, without date metadata."""
+    return "data:image/svg+xml;base64," + base64.b64encode(to_svg_text(fig).encode("utf-8")).decode(
+        "ascii"
+    )
 
 
 def effect_forest(
@@ -119,6 +127,18 @@ def effect_forest(
     ax.set_ylim(-0.7, len(rows) - 0.3)
 
 
+def decimal_comma(ax: Axes, axis: str, decimals: int) -> None:
+    """Tick labels of ``axis`` (``"x"`` or ``"y"``) in Dutch notation: decimal comma and a
+    true minus sign (``0,5``, ``−0,2``), independent of the machine's locale."""
+
+    def text(value: float, _pos: object) -> str:
+        out = f"{abs(value):.{decimals}f}".replace(".", ",")
+        return ("−" + out) if value < 0 and any(c not in "0," for c in out) else out
+
+    target = ax.xaxis if axis == "x" else ax.yaxis
+    target.set_major_formatter(FuncFormatter(text))
+
+
 def category_bars(
     ax: Axes,
     rows: Sequence[Mapping[str, Any]],
@@ -126,17 +146,20 @@ def category_bars(
     category_labels: Mapping[str, str],
     suppressed_label: str,
     xlabel: str,
+    colours: Mapping[str, str] | None = None,
 ) -> None:
     """Stacked horizontal bars of category percentages; suppressed cells pooled, hatched grey.
 
     ``rows``: ``label`` and ``percent`` (category -> percentage or ``None``). A row whose cells
     are all suppressed shows one hatched bar.
     """
+    palette = dict(colours) if colours is not None else CATEGORY_COLOURS
+    dark = {k for k, c in palette.items() if c in ("#0072B2", "#D55E00", "#000000")}
     y = np.arange(len(rows))[::-1]
     handles: dict[str, Any] = {}
     for yi, row in zip(y, rows, strict=True):
         left = 0.0
-        for category, colour in CATEGORY_COLOURS.items():
+        for category, colour in palette.items():
             value = row["percent"].get(category)
             if value is None:
                 continue
@@ -150,7 +173,7 @@ def category_bars(
                     ha="center",
                     va="center",
                     fontsize=7,
-                    color="white" if category in ("recovered", "harmed") else "black",
+                    color="white" if category in dark else "black",
                 )
             left += value
         rest = 100.0 - left
@@ -170,7 +193,7 @@ def category_bars(
     ax.set_xlim(0, 100)
     ax.set_xlabel(xlabel)
     ax.grid(axis="y", visible=False)
-    order = [c for c in (*CATEGORY_COLOURS, "suppressed") if c in handles]
+    order = [c for c in (*palette, "suppressed") if c in handles]
     names = {**category_labels, "suppressed": suppressed_label}
     ax.legend(
         [handles[c] for c in order],

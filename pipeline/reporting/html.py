@@ -17,11 +17,15 @@ from pipeline.reporting import figures
 from pipeline.reporting.document import (
     Block,
     BulletList,
+    Contents,
+    DefinitionList,
     Document,
     FigureBlock,
     Heading,
+    PageBreak,
     Paragraph,
     Table,
+    Title,
 )
 
 #: Cells with text starting like this are styled as suppressed.
@@ -44,8 +48,31 @@ def _css() -> str:
     )
 
 
-def block_context(block: Block) -> dict[str, Any]:
+def contents(document: Document) -> list[dict[str, str]]:
+    """The table of contents: every level-2 heading with an anchor, in order."""
+    return [
+        {"anchor": b.anchor, "text": b.text}
+        for b in document.blocks
+        if isinstance(b, Heading) and b.level == 2 and b.anchor
+    ]
+
+
+def block_context(block: Block, document: Document | None = None) -> dict[str, Any]:
     """The template variables of one block (figures drawn to an SVG data URI here)."""
+    if isinstance(block, Title):
+        return {
+            "kind": "title",
+            "text": block.text,
+            "subtitle": block.subtitle,
+            "kicker": block.kicker,
+        }
+    if isinstance(block, Contents):
+        entries = contents(document) if document is not None else []
+        return {"kind": "contents", "title": block.title, "entries": entries}
+    if isinstance(block, DefinitionList):
+        return {"kind": "definitions", "entries": [list(i) for i in block.items]}
+    if isinstance(block, PageBreak):
+        return {"kind": "pagebreak"}
     if isinstance(block, Heading):
         return {"kind": "heading", "level": block.level, "text": block.text, "anchor": block.anchor}
     if isinstance(block, Paragraph):
@@ -82,7 +109,7 @@ def render(document: Document) -> str:
         lang=document.lang,
         title=document.title,
         css=jinja2.filters.Markup(_css()),
-        blocks=[block_context(b) for b in document.blocks],
+        blocks=[block_context(b, document) for b in document.blocks],
         suppressed_prefix=SUPPRESSED_PREFIX,
     )
     return page if page.endswith("\n") else page + "\n"

@@ -28,6 +28,8 @@ PACKAGES: tuple[str, ...] = (
     "scikit-learn",
     "scipy",
     "statsmodels",
+    "typst",
+    "jinja2",
 )
 
 
@@ -99,12 +101,22 @@ def collect(
     versions: Mapping[str, str],
 ) -> dict[str, Any]:
     """The provenance record (JSON-able)."""
+    stages = sorted(set(stages))
     return {
+        "stages": stages,
         "code_fingerprint": code_fingerprint(lock, stages),
         "data": lock_hashes(lock, stages),
         "params": dict(flatten(params)),
         "packages": {k: versions[k] for k in sorted(versions)},
     }
+
+
+def _role(role: str, dutch: bool) -> str:
+    if not dutch:
+        return role
+    if role == "input export":
+        return "ingelezen export"
+    return role.replace("output of ", "uitvoer van ")
 
 
 def blocks(record: Mapping[str, Any], lang: str) -> list[Block]:
@@ -124,7 +136,7 @@ def blocks(record: Mapping[str, Any], lang: str) -> list[Block]:
     data = Table(
         caption="Gegevens (DVC md5)" if dutch else "Data (DVC md5)",
         header=("Pad", "Rol", "md5") if dutch else ("Path", "Role", "md5"),
-        rows=tuple((d["path"], d["role"], d["md5"]) for d in record["data"]),
+        rows=tuple((d["path"], _role(d["role"], dutch), d["md5"]) for d in record["data"]),
     )
     params = Table(
         caption="Parameters (params.yaml)",
@@ -136,9 +148,16 @@ def blocks(record: Mapping[str, Any], lang: str) -> list[Block]:
         header=("Pakket" if dutch else "Package", "Versie" if dutch else "Version"),
         rows=tuple((k, v) for k, v in record["packages"].items()),
     )
+    stage_list = ", ".join(record.get("stages", []))
+    stages = Paragraph(
+        f"Stappen (DVC-stages) waarop het verslag berust: {stage_list}, daarna report."
+        if dutch
+        else f"DVC stages the report rests on: {stage_list}, then report."
+    )
     return [
         Heading("Verantwoording" if dutch else "Provenance", 2, "provenance"),
         Paragraph(intro),
+        stages,
         data,
         packages,
         params,

@@ -2,9 +2,11 @@
 (English, HTML).
 
 Reads ``data/processed/{scores,trajectories}.parquet``, every ``data/models/<name>/`` of the
-``models:`` entries in ``params.yaml`` that exists, ``dvc.lock`` (code and data hashes)
+``models:`` entries in ``params.yaml`` that exists, ``dvc.lock`` (code and data hashes),
+``reports/metrics/psychometrics.json`` (the reliable-change norms the score stage used)
 and the ``report``, ``reporting``, ``score``, ``clean`` and ``models`` blocks; writes
-``reports/annual/annual-report-<year>.html`` and ``.pdf``,
+``reports/annual/annual-report-<year>.html`` and ``.pdf`` (public), the internal technical
+record ``reports/annual/verantwoording-<year>.html``,
 ``reports/research/research-report.html`` and ``reports/metrics/annual.json``. All
 computation is in :mod:`pipeline.reporting`; this module only reads, calls and writes.
 """
@@ -22,7 +24,6 @@ import yaml
 from pipeline import config
 from pipeline.errors import PipelineError
 from pipeline.instruments.params import ScoreParams, describe_options
-from pipeline.instruments.registry import build_instruments, score_definitions
 from pipeline.io import atomic_dir, read_json, read_parquet, write_csv, write_json
 from pipeline.models import registry
 from pipeline.reporting import annual, annual_report, headline, html, pdf, provenance, research
@@ -32,6 +33,8 @@ RESEARCH_DIR = config.REPORTS / "research"
 ANNUAL_JSON = "annual.json"
 #: The one declared DVC metric: a few dozen headline figures (pipeline.reporting.headline).
 HEADLINE_JSON = "headline.json"
+#: The score stage's record of the reliable-change norms it used (read for the thresholds).
+PSYCHOMETRICS_JSON = "psychometrics.json"
 #: Per-model summaries of every configured model (an output, not a declared metric).
 MODELS_JSON = "models.json"
 #: Plot folders: one CSV per outcome scale with one line per model.
@@ -143,20 +146,26 @@ def run(
         versions=versions,
     )
     options = describe_options(score_params)
-    directions = {
-        name: d.direction for name, d in score_definitions(build_instruments(score_params)).items()
+    psychometrics_path = root / "reports" / "metrics" / PSYCHOMETRICS_JSON
+    if not psychometrics_path.is_file():
+        raise PipelineError(f"{PSYCHOMETRICS_JSON} not found: run the score stage first")
+    psychometrics = read_json(psychometrics_path)
+    norms = {
+        name: entry.get("used", {}) for name, entry in (psychometrics.get("outcomes") or {}).items()
     }
     try:
         figures = annual.annual_figures(trajectories, scores, report_params, reporting_params)
     except ValueError as exc:
         raise PipelineError(str(exc)) from exc
+    figures["rci_critical"] = score_params.rci_critical
     annual_doc = annual_report.build_document(
         figures,
-        directions=directions,
         score_options=options,
         windows=windows,
-        provenance=provenance.blocks(annual_record, "nl"),
+        norms=norms,
+        record_kept_by=report_params.record_kept_by,
     )
+    record_doc = annual_report.build_verantwoording(figures, provenance.blocks(annual_record, "nl"))
     research_doc = research.build_document(
         trajectories,
         models,
@@ -166,12 +175,14 @@ def run(
     )
     year = figures["year"]
     annual_html = html.render(annual_doc)
-    annual_pdf = pdf.render(annual_doc, footer=f"Kwaliteitsjaarverslag {year}")
+    annual_pdf = pdf.render(annual_doc)
+    record_html = html.render(record_doc)
     research_html = html.render(research_doc)
     metrics = {**figures, "scoring_options": options}
     with atomic_dir(reports_dir / "annual") as tmp:
         (tmp / f"annual-report-{year}.html").write_text(annual_html, encoding="utf-8")
         (tmp / f"annual-report-{year}.pdf").write_bytes(annual_pdf)
+        (tmp / f"verantwoording-{year}.html").write_text(record_html, encoding="utf-8")
     with atomic_dir(reports_dir / "research") as tmp:
         (tmp / "research-report.html").write_text(research_html, encoding="utf-8")
     write_json(metrics, reports_dir / "metrics" / ANNUAL_JSON)
