@@ -208,6 +208,8 @@ class _State:
     r2: float
     xtvx_chol: np.ndarray  # lower Cholesky factor of X'V^-1 X (relative scale)
     gradient: np.ndarray | None
+    logdet_l: float = math.nan  # log|L|^2
+    logdet_rx: float = math.nan  # log|R_X|^2
 
 
 def _chol_small(a: FloatArray) -> FloatArray:
@@ -288,9 +290,9 @@ def _evaluate(problem: LMMProblem, theta: FloatArray, reml: bool, gradient: bool
     if not r2 > 0.0:
         return _State(math.inf, beta, r2, rx, None)
     logdet_l = 2.0 * float(np.sum(np.log(np.diagonal(chol, axis1=1, axis2=2))))
+    logdet_rx = 2.0 * float(np.sum(np.log(np.diag(rx))))
     if reml:
         dof = n - p
-        logdet_rx = 2.0 * float(np.sum(np.log(np.diag(rx))))
         dev = logdet_l + logdet_rx + dof * (1.0 + math.log(2.0 * math.pi * r2 / dof))
     else:
         dof = n
@@ -316,7 +318,38 @@ def _evaluate(problem: LMMProblem, theta: FloatArray, reml: bool, gradient: bool
             b = b - _block_gram(wm, w)
         rows, cols = theta_index(q)
         grad = 2.0 * (b @ lam)[rows, cols]
-    return _State(dev, beta, r2, rx, grad)
+    return _State(dev, beta, r2, rx, grad, logdet_l, logdet_rx)
+
+
+def deviance_varpar(problem: LMMProblem, theta: FloatArray, sigma: float, reml: bool) -> float:
+    """The (RE)ML deviance at ``theta`` and the residual SD ``sigma`` (``beta`` profiled out).
+
+    Not profiled over ``sigma`` (lmerTest's ``devfun_vp`` and lme4's ``devfun2``)::
+
+        ML:    log|L|^2 + r^2 / sigma^2 + n log(2 pi sigma^2)
+        REML:  the ML value + log|R_X|^2 - p log(2 pi sigma^2)
+
+    It equals :func:`profiled_deviance` at ``sigma^2 = r^2 / n`` (ML) or ``r^2 / (n - p)``.
+    """
+    if not sigma > 0.0:
+        return math.inf
+    state = _evaluate(problem, np.asarray(theta, dtype=float), reml, gradient=False)
+    if not math.isfinite(state.deviance):
+        return math.inf
+    s2 = sigma * sigma
+    dev = state.logdet_l + state.r2 / s2 + problem.n * math.log(2.0 * math.pi * s2)
+    if reml:
+        dev += state.logdet_rx - problem.p * math.log(2.0 * math.pi * s2)
+    return dev
+
+
+def cov_beta_at(problem: LMMProblem, theta: FloatArray, sigma: float) -> FloatArray:
+    """``sigma^2 (X'V^{-1}X)^{-1}`` at ``theta`` and ``sigma`` (lmerTest's ``get_covbeta``)."""
+    state = _evaluate(problem, np.asarray(theta, dtype=float), True, gradient=False)
+    if not np.all(np.isfinite(state.xtvx_chol)):
+        return np.full((problem.p, problem.p), np.nan)
+    inv = scipy.linalg.cho_solve((state.xtvx_chol, True), np.eye(problem.p))
+    return np.asarray(sigma * sigma * inv, dtype=float)
 
 
 def profiled_deviance(problem: LMMProblem, theta: FloatArray, reml: bool = True) -> float:
