@@ -448,6 +448,10 @@ class PredictionModel(Model):
     anticipated_r2
         Anticipated R² for the Riley sample size (Cox-Snell for binary targets); ``None``:
         Nagelkerke R² 0.15.
+    intercept_margin
+        Continuous targets: absolute margin of error (score units) of the mean outcome in
+        Riley's criterion 4, as a change score needs; ``None``: pmsampsize's relative margin
+        (10% of the mean).
     n_jobs
         Parallel worker processes over refits (results do not depend on it).
     """
@@ -479,6 +483,7 @@ class PredictionModel(Model):
     subgroup_min_events: int = 5
     calibration_bins: int = 10
     anticipated_r2: float | None = None
+    intercept_margin: float | None = None
     n_jobs: int = 1
 
     def __post_init__(self) -> None:
@@ -495,6 +500,7 @@ class PredictionModel(Model):
             "subgroup_min_n": self.subgroup_min_n >= 1,
             "calibration_bins": self.calibration_bins >= 2,
             "n_jobs": self.n_jobs >= 1 or self.n_jobs == -1,
+            "intercept_margin": self.intercept_margin is None or self.intercept_margin > 0,
         }
         bad = [name for name, ok in checks.items() if not ok]
         if bad:
@@ -667,16 +673,40 @@ class PredictionModel(Model):
             else:
                 r2 = self.anticipated_r2 or samplesize.DEFAULT_NAGELKERKE_R2
                 result = samplesize.riley_continuous(
-                    r2, parameters, float(dataset.y.mean()), float(dataset.y.std(ddof=1))
+                    r2,
+                    parameters,
+                    float(dataset.y.mean()),
+                    float(dataset.y.std(ddof=1)),
+                    margin=self.intercept_margin,
                 )
         except ValueError as exc:
-            return {"error": str(exc), "n_available": n}
+            return {
+                "criterion": None,
+                "n_required": None,
+                "sufficient": None,
+                "error": str(exc),
+                "n_available": n,
+            }
         summary = result.as_dict()
+        binding = summary["binding_criterion"]
+        sufficient = n >= result.minimum_n
         summary.update(
             {
+                "criterion": binding,
+                "n_required": result.minimum_n,
                 "r2_source": source,
                 "n_available": n,
-                "sufficient": n >= result.minimum_n,
+                "sufficient": sufficient,
+                "reading": (
+                    f"Riley et al.'s criteria ask for at least {result.minimum_n} trajectories, "
+                    f"set by the {binding.replace('_', ' ')} criterion; {n} are available, so "
+                    + (
+                        "the sample is large enough for this model."
+                        if sufficient
+                        else "the model risks overfitting: read its performance as optimistic "
+                        "and its coefficients as imprecise."
+                    )
+                ),
             }
         )
         if self.kind == "binary":
