@@ -222,7 +222,8 @@ def _chol_small(a: FloatArray) -> FloatArray:
     chol = np.zeros_like(a)
     for j in range(q):
         diag = a[:, j, j] - np.sum(chol[:, j, :j] ** 2, axis=1)
-        chol[:, j, j] = np.sqrt(diag)
+        with np.errstate(invalid="ignore"):  # a negative pivot: nan, refused by the caller
+            chol[:, j, j] = np.sqrt(diag)
         for i in range(j + 1, q):
             off = a[:, i, j] - np.sum(chol[:, i, :j] * chol[:, j, :j], axis=1)
             chol[:, i, j] = off / chol[:, j, j]
@@ -272,6 +273,8 @@ def _evaluate(problem: LMMProblem, theta: FloatArray, reml: bool, gradient: bool
     # Lambda' Z_i'Z_i Lambda = (Z_i'Z_i Lambda)' Lambda, as Z_i'Z_i is symmetric.
     a = (np.swapaxes(ztz_lam, 1, 2).reshape(m * q, q) @ lam).reshape(m, q, q) + np.eye(q)
     chol = _chol_small(a)
+    if not np.all(np.isfinite(chol)):
+        return _State(math.inf, np.full(p, np.nan), math.nan, np.full((p, p), np.nan), None)
     chol_inv = _inv_lower(chol)
     pmat = (chol_inv.reshape(m * q, q) @ lam.T).reshape(m, q, q)  # L^-1 Lambda'
     rzx = pmat @ problem.ztx  # (m, q, p)
@@ -281,6 +284,8 @@ def _evaluate(problem: LMMProblem, theta: FloatArray, reml: bool, gradient: bool
     xtvx = problem.xtx - rzx_flat.T @ rzx_flat
     rhs = problem.xty - rzx_flat.T @ cu_flat
     try:
+        if not np.all(np.isfinite(xtvx)):
+            raise np.linalg.LinAlgError("not finite")
         rx = np.linalg.cholesky(xtvx)
     except np.linalg.LinAlgError:
         return _State(math.inf, np.full(p, np.nan), math.nan, np.full((p, p), np.nan), None)
@@ -331,7 +336,7 @@ def deviance_varpar(problem: LMMProblem, theta: FloatArray, sigma: float, reml: 
 
     It equals :func:`profiled_deviance` at ``sigma^2 = r^2 / n`` (ML) or ``r^2 / (n - p)``.
     """
-    if not sigma > 0.0:
+    if not (sigma > 0.0 and math.isfinite(sigma) and np.all(np.isfinite(theta))):
         return math.inf
     state = _evaluate(problem, np.asarray(theta, dtype=float), reml, gradient=False)
     if not math.isfinite(state.deviance):

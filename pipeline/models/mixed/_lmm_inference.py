@@ -269,7 +269,7 @@ def varpar_from_sdcor(phi: FloatArray, q: int) -> tuple[FloatArray, float] | Non
         chol = np.array([[1.0, 0.0], [rho, math.sqrt(max(1.0 - rho * rho, 0.0))]])
     else:
         try:
-            chol = np.linalg.cholesky(cor)
+            chol = np.asarray(np.linalg.cholesky(cor), dtype=float)
         except np.linalg.LinAlgError:
             return None
     lam = (sd[:, None] * chol) / sigma
@@ -321,7 +321,7 @@ class Profiler:
             kinds[0] = "icc"
         self.kinds = [*kinds, "sigma"]
         lower = {"sd": 0.0, "cor": -1.0, "sigma": 1e-12, "icc": 0.0}
-        upper = {"sd": math.inf, "cor": 1.0, "sigma": math.inf, "icc": 1.0 - 1e-12}
+        upper = {"sd": math.inf, "cor": 1.0, "sigma": math.inf, "icc": 1.0 - 1e-6}
         self.lower = np.array([lower[k] for k in self.kinds])
         self.upper = np.array([upper[k] for k in self.kinds])
         start = np.asarray(phi_hat, dtype=float)

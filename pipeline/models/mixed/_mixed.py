@@ -616,15 +616,15 @@ def fit_mixed(
         and design.z_names[0] == "Intercept"
     ):
         refit = fit_mixed(frame, dataclasses.replace(spec, re_formula="~1"), flow)
-        metrics = dict(refit.metrics)
-        metrics["refitted_without"] = list(design.z_names[1:])
-        metrics["re_formula_requested"] = spec.re_formula
-        metrics["warnings"] = [
+        refit_metrics = dict(refit.metrics)
+        refit_metrics["refitted_without"] = list(design.z_names[1:])
+        refit_metrics["re_formula_requested"] = spec.re_formula
+        refit_metrics["warnings"] = [
             f"boundary (singular) fit with re_formula {spec.re_formula}: refitted with a random "
             "intercept only (on_singular: refit_without_slope)",
-            *metrics["warnings"],
+            *refit_metrics["warnings"],
         ]
-        return FitResult(coefficients=refit.coefficients, metrics=metrics, tables={})
+        return FitResult(coefficients=refit.coefficients, metrics=refit_metrics, tables={})
     inference = (
         compute_inference(design, fitted, spec.ci_level, spec.variance_ci) if identifiable else None
     )
@@ -706,16 +706,18 @@ def fit_mixed(
             else "Wald z tests and normal intervals"
         ),
         "fixed_effects": {
-            row.term: {
-                "estimate": row.estimate,
-                "std_error": row.std_error,
+            str(term): {
+                "estimate": float(estimate),
+                "std_error": float(se),
                 "df": None if df is None else float(df[i]),
-                "statistic": row.estimate / row.std_error if row.std_error > 0 else None,
-                "ci_low": row.ci_low,
-                "ci_high": row.ci_high,
-                "p_value": row.p_value,
+                "statistic": float(estimate) / float(se) if float(se) > 0 else None,
+                "ci_low": float(low),
+                "ci_high": float(high),
+                "p_value": float(p_value),
             }
-            for i, row in enumerate(fixed_rows.itertuples())
+            for i, (term, estimate, se, low, high, p_value) in enumerate(
+                fixed_rows[list(COEFFICIENT_COLUMNS)].itertuples(index=False, name=None)
+            )
         },
         "variance_components": components,
         "variance_components_inference": (
