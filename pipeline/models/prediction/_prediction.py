@@ -425,6 +425,11 @@ class PredictionModel(Model):
         Multiple imputations m (predictions averaged over the m pipelines).
     impute_iterations
         Rounds of chained equations per imputation (mice's default: 5).
+    imputation_method
+        ``pmm`` (default, mice's: predictive mean matching for continuous predictors, so every
+        imputed value is an observed one) or ``norm`` (Bayesian normal draws).
+    pmm_donors
+        Donor pool of predictive mean matching (mice's default: 5).
     complete_case
         Sensitivity analysis: drop trajectories with any missing predictor, no imputation.
     grid
@@ -471,6 +476,8 @@ class PredictionModel(Model):
     bootstrap_reps: int = 100
     imputations: int = 5
     impute_iterations: int = 5
+    imputation_method: Literal["pmm", "norm"] = "pmm"
+    pmm_donors: int = 5
     complete_case: bool = False
     grid: dict[str, tuple[Any, ...]] = field(default_factory=dict)
     estimator_params: dict[str, Any] = field(default_factory=dict)
@@ -494,6 +501,8 @@ class PredictionModel(Model):
             "bootstrap_reps": self.bootstrap_reps >= 1,
             "imputations": self.imputations >= 1,
             "impute_iterations": self.impute_iterations >= 1,
+            "imputation_method": self.imputation_method in ("pmm", "norm"),
+            "pmm_donors": self.pmm_donors >= 1,
             "ci_draws": self.ci_draws >= 10,
             "importance_repeats": self.importance_repeats >= 0,
             "importance_fits": self.importance_fits >= 0,
@@ -583,6 +592,8 @@ class PredictionModel(Model):
                 imputations=self.imputations,
                 impute=impute,
                 impute_iterations=self.impute_iterations,
+                impute_method=self.imputation_method,
+                pmm_donors=self.pmm_donors,
                 importance_repeats=self.importance_repeats,
                 importance_fits=self.importance_fits,
                 n_jobs=self.n_jobs,
@@ -765,7 +776,13 @@ class PredictionModel(Model):
                     "complete cases only"
                     if self.complete_case
                     else "multiple imputation inside every training set (chained equations, "
-                    f"Bayesian linear-regression draws, {self.impute_iterations} rounds, outcome "
+                    + (
+                        f"predictive mean matching with {self.pmm_donors} donors for continuous "
+                        "predictors, Bayesian normal draws clipped to [0, 1] for dummies and flags"
+                        if self.imputation_method == "pmm"
+                        else "Bayesian linear-regression draws"
+                    )
+                    + f", {self.impute_iterations} rounds, outcome "
                     "not used), predictions averaged over imputations"
                     if plan.impute
                     else "no missing predictor values"
