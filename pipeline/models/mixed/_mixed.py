@@ -18,12 +18,17 @@ model (default ``sex`` = ``f``, ``diagnosis`` = ``ssd``); terms are named as pat
 
 Inference
 ---------
-Fixed effects are estimated by REML, with Wald standard errors from
-``sigma^2 (X'V^{-1}X)^{-1}`` (as lme4's ``vcov``), 95% Wald confidence intervals and two-sided
-normal p-values (as statsmodels' ``MixedLM``; with hundreds of trajectories the difference to
-Satterthwaite degrees of freedom is negligible). A block of fixed effects (the comorbidity by
-time interactions) is tested by a likelihood-ratio test of ML refits of the full and the reduced
-model (REML likelihoods of models with different fixed effects are not comparable).
+Fixed effects are estimated by REML with lme4's ``vcov`` standard errors
+``sigma^2 (X'V^{-1}X)^{-1}``; tests and intervals are t tests on Satterthwaite degrees of
+freedom, as lmerTest (:mod:`pipeline.models.mixed._lmm_inference`; the statsmodels engine keeps
+Wald z tests). A block of fixed effects (the comorbidity by time interactions) is tested by a
+likelihood-ratio test of ML refits of the full and the reduced model (REML likelihoods of
+models with different fixed effects are not comparable) and by a Satterthwaite F test of the
+REML fit. Variance components get delta-method SEs and profile-likelihood intervals (lme4's
+``confint(method = "profile")``), as do the correlation and the ICC. lme4's checks are applied:
+n observations <= n random effects (``check.nobs.vs.nRE``) and a singular fit (``isSingular``)
+make the fit unusable (``on_singular`` may ask for a refit with a random intercept only). See
+docs/methods-mixed-prediction.md.
 """
 
 from __future__ import annotations

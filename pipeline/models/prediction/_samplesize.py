@@ -33,9 +33,8 @@ parameters, mean outcome ``intercept`` and outcome SD ``sd``:
    the published check.) For a change score, whose mean may lie near 0 (a mean EQ-5D index
    change of 0.06 asks a 10% margin of 0.006 index points, and n in the thousands), a relative
    margin has no clinical reading: ``margin`` sets an absolute margin in score units instead,
-   ``t(0.975, n - p - 1) sqrt(sd^2 (1 - R) / n) <= margin`` (Riley et al. 2019, Part I, section
-   3.4 state the criterion as a margin of error of the mean; the relative form is pmsampsize's
-   parametrisation).
+   ``t(0.975, n - p - 1) sqrt(sd^2 (1 - R) / n) <= margin`` (the same criterion, the precision
+   of the mean outcome, with the margin stated in score units).
 
 Checks (``../shared/docs/methods.md``; pmsampsize's own tests): continuous, R² 0.2, 25
 parameters, intercept 1.9, SD 0.6 gives 918 (criteria 918, 401, 259, 918); binary, Cox-Snell R²
