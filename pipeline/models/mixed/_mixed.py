@@ -46,6 +46,7 @@ import numpy as np
 import pandas as pd
 import patsy
 import scipy.stats
+import threadpoolctl
 
 from pipeline.models.base import COEFFICIENT_COLUMNS, FitResult, ModelError, ModelInputs
 from pipeline.models.mixed import _lmm, _lmm_inference
@@ -378,7 +379,18 @@ class Inference:
 def compute_inference(
     design: Design, fitted: EngineFit, ci_level: float, variance_ci: VarianceCI
 ) -> Inference | None:
-    """Satterthwaite df and variance-component SEs and CIs (profiled engine only)."""
+    """Satterthwaite df and variance-component SEs and CIs (profiled engine only).
+
+    Runs single-threaded, as the fit does: the blocks are small and multi-threaded BLAS makes
+    each criterion evaluation several times slower on a shared machine.
+    """
+    with threadpoolctl.threadpool_limits(limits=1, user_api="blas"):
+        return _compute_inference(design, fitted, ci_level, variance_ci)
+
+
+def _compute_inference(
+    design: Design, fitted: EngineFit, ci_level: float, variance_ci: VarianceCI
+) -> Inference | None:
     if fitted.problem is None or fitted.raw is None or not np.all(np.isfinite(fitted.beta)):
         return None
     problem, raw = fitted.problem, fitted.raw
