@@ -39,6 +39,7 @@ from dataclasses import dataclass
 import numpy as np
 import scipy.optimize
 import scipy.stats
+import threadpoolctl
 
 from pipeline.models.mixed import _lmm
 
@@ -442,8 +443,19 @@ def profile_intervals(
     """Profile intervals of every ``phi`` parameter (and the ICC) of a fit by its criterion.
 
     ``fitted`` must be the optimum of the criterion profiled (an ML fit for lme4's intervals,
-    a REML fit for REML profiles).
+    a REML fit for REML profiles). Runs single-threaded (small BLAS blocks).
     """
+    with threadpoolctl.threadpool_limits(limits=1, user_api="blas"):
+        return _profile_intervals(problem, fitted, z_names, level, with_icc)
+
+
+def _profile_intervals(
+    problem: _lmm.LMMProblem,
+    fitted: _lmm.LMMFit,
+    z_names: tuple[str, ...] | list[str],
+    level: float,
+    with_icc: bool,
+) -> dict[str, Interval]:
     phi_hat = sdcor_from_cov(fitted.cov_re, fitted.sigma2)
     names = sdcor_names(z_names)
     profiler = Profiler(problem, fitted.reml, phi_hat)
