@@ -37,9 +37,8 @@ import pandas as pd
 
 from pipeline.config import read_params_file
 from pipeline.models import registry
-from pipeline.models.mixed import _lmm
-from pipeline.models.mixed import _mixed
 from pipeline.models._simulate import simulate_inputs
+from pipeline.models.mixed import _lmm, _mixed
 from pipeline.models.mixed.mixed_lm import MixedLM
 
 SEED = 20240607
