@@ -109,7 +109,7 @@ def test_live_against_lmertest(tmp_path: Path, sleep_fit: FitResult, rom_fit: Fi
         ["Rscript", str(REFERENCE / "lmertest_reference.R"), str(tmp_path)],
         capture_output=True,
         text=True,
-        timeout=900,
+        timeout=1800,
     )
     if completed.returncode != 0 and "lmerTest" in completed.stderr:
         pytest.skip("R is present but lmerTest is not installed")
