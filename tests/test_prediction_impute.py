@@ -129,5 +129,5 @@ def test_a_category_absent_from_training_does_not_explode_imputations() -> None:
     new = np.array([[1.0, 30.0, np.nan], [1.0, 45.0, np.nan]])
     filled = imputer.transform(new)
     assert np.all(np.abs(filled[:, 2] - 0.9) < 1.0)
-    for _, beta, _ in imputer.steps_:
+    for _, beta, *_ in imputer.steps_:
         assert beta[1] == 0.0  # the constant column's coefficient

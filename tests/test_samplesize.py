@@ -11,6 +11,7 @@ from __future__ import annotations
 import math
 
 import pytest
+from scipy import stats
 
 from pipeline.models.prediction import _samplesize as samplesize
 
@@ -89,3 +90,28 @@ def test_continuous_intercept_criterion_binds_for_a_mean_near_zero() -> None:
 def test_out_of_range_inputs_raise(call: object, message: str) -> None:
     with pytest.raises(ValueError, match=message):
         call()  # type: ignore[operator]
+
+
+def test_absolute_margin_for_a_change_score() -> None:
+    """An absolute margin of 0.03 index points around a mean change of 0.06 (SD 0.3, R² 0.2,
+    25 parameters): criterion 4 alone asks about (1.96 x sqrt(0.09 x 0.8) / 0.03)^2 = 307
+    (hand calculation), below criterion 1's 918, so shrinkage binds (918, as the published
+    check) instead of the relative margin's thousands; with a tighter margin of 0.01 criterion
+    4 binds at about 9 x 307 = 2766."""
+    relative = samplesize.riley_continuous(0.2, 25, intercept=0.06, sd=0.3)
+    absolute = samplesize.riley_continuous(0.2, 25, intercept=0.06, sd=0.3, margin=0.03)
+    assert absolute.details["intercept_margin_kind"] == "absolute"
+    assert absolute.minimum_n == absolute.criteria["shrinkage"] == 918
+    assert absolute.as_dict()["binding_criterion"] == "shrinkage"
+    assert relative.minimum_n > 7000
+
+    def half(n: int) -> float:
+        return float(stats.t.ppf(0.975, n - 26)) * math.sqrt(0.09 * 0.8 / n)
+
+    tight = samplesize.riley_continuous(0.2, 25, intercept=0.06, sd=0.3, margin=0.01)
+    n4 = tight.criteria["intercept"]
+    assert half(n4) <= 0.01 < half(n4 - 1)
+    assert 2700 <= n4 <= 2800
+    assert tight.as_dict()["binding_criterion"] == "intercept"
+    with pytest.raises(ValueError, match="margin must be positive"):
+        samplesize.riley_continuous(0.2, 25, intercept=0.06, sd=0.3, margin=0.0)

@@ -105,6 +105,36 @@ DEFAULT_EFFECTS: Mapping[str, OutcomeTruth] = {
     ),
 }
 
+#: RAND-36 scales (0-100, higher = better health): planted like the SSD-12 and EQ-5D, so that
+#: the mixed and change models of every RAND-36 scale have inputs. ``comorbid_asd`` slows the
+#: gain in physical and social functioning.
+RAND36_EFFECTS: Mapping[str, OutcomeTruth] = {
+    f"rand36_{scale}": OutcomeTruth(
+        intercept=level,
+        time=gain,
+        main={"comorbid_depression": -6.0, "age_at_start": -0.2},
+        by_time={"comorbid_asd": -2.0} if scale in ("pf", "sf") else {},
+        sd_intercept=18.0,
+        sd_slope=7.0,
+        correlation=-0.2,
+        sd_residual=10.0,
+    )
+    for scale, level, gain in (
+        ("pf", 60.0, 6.0),
+        ("rp", 35.0, 12.0),
+        ("re", 45.0, 10.0),
+        ("vt", 38.0, 7.0),
+        ("mh", 55.0, 6.0),
+        ("sf", 50.0, 9.0),
+        ("bp", 45.0, 8.0),
+        ("gh", 40.0, 5.0),
+    )
+}
+
+#: Every planted outcome: the SSD-12 and EQ-5D ones first (their draws come first, so that
+#: adding instruments leaves their data unchanged), then the RAND-36 scales.
+ALL_EFFECTS: Mapping[str, OutcomeTruth] = {**DEFAULT_EFFECTS, **RAND36_EFFECTS}
+
 #: Reliable-change norms per outcome for ``S_rci`` and ``S_category`` (Jacobson & Truax 1991),
 #: as the score stage's defaults in params.yaml: direction of improvement, SD at intake (``None``:
 #: the sample's), reliability and the Jacobson-Truax cut-off (``None``: nobody recovers).
@@ -124,13 +154,14 @@ OUTCOME_INSTRUMENT: Mapping[str, str] = {
     "ssd12_total": "ssd12",
     "eq5d5l_index": "eq5d5l",
     "eq5d_vas": "eq5d5l",
+    **{name: "rand36" for name in RAND36_EFFECTS},
 }
 
 
 def simulate_inputs(
     n_trajectories: int = 200,
     seed: int = 0,
-    effects: Mapping[str, OutcomeTruth] = DEFAULT_EFFECTS,
+    effects: Mapping[str, OutcomeTruth] = ALL_EFFECTS,
     missing_rate: float = 0.15,
 ) -> ModelInputs:
     """Draw scores and trajectories from the planted linear mixed models.
@@ -143,7 +174,10 @@ def simulate_inputs(
     seed
         Seed of the generator (the only source of randomness).
     effects
-        Planted model per outcome column.
+        Planted model per outcome column (default every outcome of :data:`ALL_EFFECTS`).
+        Outcomes of :data:`DEFAULT_EFFECTS` (SSD-12, EQ-5D) are drawn first from ``seed``; the
+        others (RAND-36) from a second generator seeded ``(seed, 1)``, so that their
+        administrations leave the SSD-12 and EQ-5D data of a seed as they were.
     missing_rate
         Probability that a planned administration was not completed (missing completely at
         random).
@@ -184,6 +218,42 @@ def simulate_inputs(
     visits = _visits(rng, duration_days, ongoing)
     years = visits["days_from_start"].to_numpy() / 365.25
     rows = visits["row"].to_numpy()
+    first = {k: v for k, v in effects.items() if k in DEFAULT_EFFECTS}
+    extra = {k: v for k, v in effects.items() if k not in DEFAULT_EFFECTS}
+    parts = [_administrations(rng, traj, visits, rows, years, first, missing_rate)]
+    if extra:
+        extra_rng = np.random.default_rng([seed, 1])
+        parts.append(_administrations(extra_rng, traj, visits, rows, years, extra, missing_rate))
+    long = pd.concat([p for p in parts if len(p)], ignore_index=True)
+    outcome_columns = list(effects)
+    scores_frame = long[
+        [
+            "client_key",
+            "trajectory_key",
+            "instrument",
+            "completed_at",
+            "timepoint",
+            "days_from_start",
+            *outcome_columns,
+        ]
+    ].sort_values(["client_key", "instrument", "completed_at"], kind="stable")
+    scores_frame = scores_frame.reset_index(drop=True)
+    traj = _add_change_columns(traj, scores_frame, outcome_columns)
+    return ModelInputs(scores=scores_frame, trajectories=traj, seed=seed)
+
+
+def _administrations(
+    rng: np.random.Generator,
+    traj: pd.DataFrame,
+    visits: pd.DataFrame,
+    rows: np.ndarray,
+    years: np.ndarray,
+    effects: Mapping[str, OutcomeTruth],
+    missing_rate: float,
+) -> pd.DataFrame:
+    """Administrations of the instruments of ``effects``: draws, MCAR misses, unlinked rows."""
+    if not effects:
+        return pd.DataFrame()
     scores = []
     for outcome, truth in effects.items():
         values = _draw_outcome(rng, traj, truth, rows, years)
@@ -208,21 +278,7 @@ def simulate_inputs(
     long["trajectory_key"] = long["trajectory_key"].where(~unlinked)
     long["days_from_start"] = long["days_from_start"].astype("Int64")
     long.loc[unlinked, "days_from_start"] = pd.NA
-    outcome_columns = list(effects)
-    scores_frame = long[
-        [
-            "client_key",
-            "trajectory_key",
-            "instrument",
-            "completed_at",
-            "timepoint",
-            "days_from_start",
-            *outcome_columns,
-        ]
-    ].sort_values(["client_key", "instrument", "completed_at"], kind="stable")
-    scores_frame = scores_frame.reset_index(drop=True)
-    traj = _add_change_columns(traj, scores_frame, outcome_columns)
-    return ModelInputs(scores=scores_frame, trajectories=traj, seed=seed)
+    return long
 
 
 def _draw_levels(

@@ -208,6 +208,8 @@ class _State:
     r2: float
     xtvx_chol: np.ndarray  # lower Cholesky factor of X'V^-1 X (relative scale)
     gradient: np.ndarray | None
+    logdet_l: float = math.nan  # log|L|^2
+    logdet_rx: float = math.nan  # log|R_X|^2
 
 
 def _chol_small(a: FloatArray) -> FloatArray:
@@ -220,7 +222,8 @@ def _chol_small(a: FloatArray) -> FloatArray:
     chol = np.zeros_like(a)
     for j in range(q):
         diag = a[:, j, j] - np.sum(chol[:, j, :j] ** 2, axis=1)
-        chol[:, j, j] = np.sqrt(diag)
+        with np.errstate(invalid="ignore"):  # a negative pivot: nan, refused by the caller
+            chol[:, j, j] = np.sqrt(diag)
         for i in range(j + 1, q):
             off = a[:, i, j] - np.sum(chol[:, i, :j] * chol[:, j, :j], axis=1)
             chol[:, i, j] = off / chol[:, j, j]
@@ -270,6 +273,8 @@ def _evaluate(problem: LMMProblem, theta: FloatArray, reml: bool, gradient: bool
     # Lambda' Z_i'Z_i Lambda = (Z_i'Z_i Lambda)' Lambda, as Z_i'Z_i is symmetric.
     a = (np.swapaxes(ztz_lam, 1, 2).reshape(m * q, q) @ lam).reshape(m, q, q) + np.eye(q)
     chol = _chol_small(a)
+    if not np.all(np.isfinite(chol)):
+        return _State(math.inf, np.full(p, np.nan), math.nan, np.full((p, p), np.nan), None)
     chol_inv = _inv_lower(chol)
     pmat = (chol_inv.reshape(m * q, q) @ lam.T).reshape(m, q, q)  # L^-1 Lambda'
     rzx = pmat @ problem.ztx  # (m, q, p)
@@ -279,6 +284,8 @@ def _evaluate(problem: LMMProblem, theta: FloatArray, reml: bool, gradient: bool
     xtvx = problem.xtx - rzx_flat.T @ rzx_flat
     rhs = problem.xty - rzx_flat.T @ cu_flat
     try:
+        if not np.all(np.isfinite(xtvx)):
+            raise np.linalg.LinAlgError("not finite")
         rx = np.linalg.cholesky(xtvx)
     except np.linalg.LinAlgError:
         return _State(math.inf, np.full(p, np.nan), math.nan, np.full((p, p), np.nan), None)
@@ -288,9 +295,9 @@ def _evaluate(problem: LMMProblem, theta: FloatArray, reml: bool, gradient: bool
     if not r2 > 0.0:
         return _State(math.inf, beta, r2, rx, None)
     logdet_l = 2.0 * float(np.sum(np.log(np.diagonal(chol, axis1=1, axis2=2))))
+    logdet_rx = 2.0 * float(np.sum(np.log(np.diag(rx))))
     if reml:
         dof = n - p
-        logdet_rx = 2.0 * float(np.sum(np.log(np.diag(rx))))
         dev = logdet_l + logdet_rx + dof * (1.0 + math.log(2.0 * math.pi * r2 / dof))
     else:
         dof = n
@@ -316,7 +323,38 @@ def _evaluate(problem: LMMProblem, theta: FloatArray, reml: bool, gradient: bool
             b = b - _block_gram(wm, w)
         rows, cols = theta_index(q)
         grad = 2.0 * (b @ lam)[rows, cols]
-    return _State(dev, beta, r2, rx, grad)
+    return _State(dev, beta, r2, rx, grad, logdet_l, logdet_rx)
+
+
+def deviance_varpar(problem: LMMProblem, theta: FloatArray, sigma: float, reml: bool) -> float:
+    """The (RE)ML deviance at ``theta`` and the residual SD ``sigma`` (``beta`` profiled out).
+
+    Not profiled over ``sigma`` (lmerTest's ``devfun_vp`` and lme4's ``devfun2``)::
+
+        ML:    log|L|^2 + r^2 / sigma^2 + n log(2 pi sigma^2)
+        REML:  the ML value + log|R_X|^2 - p log(2 pi sigma^2)
+
+    It equals :func:`profiled_deviance` at ``sigma^2 = r^2 / n`` (ML) or ``r^2 / (n - p)``.
+    """
+    if not (sigma > 0.0 and math.isfinite(sigma) and np.all(np.isfinite(theta))):
+        return math.inf
+    state = _evaluate(problem, np.asarray(theta, dtype=float), reml, gradient=False)
+    if not math.isfinite(state.deviance):
+        return math.inf
+    s2 = sigma * sigma
+    dev = state.logdet_l + state.r2 / s2 + problem.n * math.log(2.0 * math.pi * s2)
+    if reml:
+        dev += state.logdet_rx - problem.p * math.log(2.0 * math.pi * s2)
+    return dev
+
+
+def cov_beta_at(problem: LMMProblem, theta: FloatArray, sigma: float) -> FloatArray:
+    """``sigma^2 (X'V^{-1}X)^{-1}`` at ``theta`` and ``sigma`` (lmerTest's ``get_covbeta``)."""
+    state = _evaluate(problem, np.asarray(theta, dtype=float), True, gradient=False)
+    if not np.all(np.isfinite(state.xtvx_chol)):
+        return np.full((problem.p, problem.p), np.nan)
+    inv = scipy.linalg.cho_solve((state.xtvx_chol, True), np.eye(problem.p))
+    return np.asarray(sigma * sigma * inv, dtype=float)
 
 
 def profiled_deviance(problem: LMMProblem, theta: FloatArray, reml: bool = True) -> float:

@@ -18,16 +18,22 @@ model (default ``sex`` = ``f``, ``diagnosis`` = ``ssd``); terms are named as pat
 
 Inference
 ---------
-Fixed effects are estimated by REML, with Wald standard errors from
-``sigma^2 (X'V^{-1}X)^{-1}`` (as lme4's ``vcov``), 95% Wald confidence intervals and two-sided
-normal p-values (as statsmodels' ``MixedLM``; with hundreds of trajectories the difference to
-Satterthwaite degrees of freedom is negligible). A block of fixed effects (the comorbidity by
-time interactions) is tested by a likelihood-ratio test of ML refits of the full and the reduced
-model (REML likelihoods of models with different fixed effects are not comparable).
+Fixed effects are estimated by REML with lme4's ``vcov`` standard errors
+``sigma^2 (X'V^{-1}X)^{-1}``; tests and intervals are t tests on Satterthwaite degrees of
+freedom, as lmerTest (:mod:`pipeline.models.mixed._lmm_inference`; the statsmodels engine keeps
+Wald z tests). A block of fixed effects (the comorbidity by time interactions) is tested by a
+likelihood-ratio test of ML refits of the full and the reduced model (REML likelihoods of
+models with different fixed effects are not comparable) and by a Satterthwaite F test of the
+REML fit. Variance components get delta-method SEs and profile-likelihood intervals (lme4's
+``confint(method = "profile")``), as do the correlation and the ICC. lme4's checks are applied:
+n observations <= n random effects (``check.nobs.vs.nRE``) and a singular fit (``isSingular``)
+make the fit unusable (``on_singular`` may ask for a refit with a random intercept only). See
+docs/methods-mixed-prediction.md.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import fnmatch
 import math
 import re
@@ -40,9 +46,10 @@ import numpy as np
 import pandas as pd
 import patsy
 import scipy.stats
+import threadpoolctl
 
 from pipeline.models.base import COEFFICIENT_COLUMNS, FitResult, ModelError, ModelInputs
-from pipeline.models.mixed import _lmm
+from pipeline.models.mixed import _lmm, _lmm_inference
 
 #: Timepoints whose measurements enter the models (during treatment).
 TIMEPOINTS: tuple[str, ...] = ("intake", "interim", "end")
@@ -51,6 +58,8 @@ TIME = "years"
 DAYS_PER_YEAR = 365.25
 
 Engine = Literal["profiled", "statsmodels"]
+OnSingular = Literal["report", "refit_without_slope"]
+VarianceCI = Literal["profile_ml", "profile_reml", "none"]
 
 
 @dataclass(frozen=True)
@@ -82,6 +91,8 @@ class MixedSpec:
     lrt_blocks: Mapping[str, Sequence[str]]
     engine: Engine
     ci_level: float
+    on_singular: OnSingular = "report"
+    variance_ci: VarianceCI = "profile_ml"
 
 
 def outcome_of(formula: str) -> str:
@@ -262,6 +273,9 @@ class EngineFit:
     converged: bool
     warnings: tuple[str, ...]
     iterations: int | None
+    singular: bool = False
+    problem: _lmm.LMMProblem | None = None
+    raw: _lmm.LMMFit | None = None
 
 
 def fit_design(design: Design, engine: Engine, reml: bool) -> EngineFit:
@@ -283,16 +297,7 @@ def fit_design(design: Design, engine: Engine, reml: bool) -> EngineFit:
         text = f"{item.category.__name__}: {' '.join(str(item.message).split())}"
         if text not in messages:
             messages.append(text)
-    return EngineFit(
-        beta=fitted.beta,
-        cov_beta=fitted.cov_beta,
-        sigma2=fitted.sigma2,
-        cov_re=fitted.cov_re,
-        loglik=fitted.loglik,
-        converged=fitted.converged,
-        warnings=tuple(messages),
-        iterations=fitted.iterations,
-    )
+    return dataclasses.replace(fitted, warnings=tuple(messages))
 
 
 def _fit_profiled(design: Design, reml: bool) -> EngineFit:
@@ -307,6 +312,9 @@ def _fit_profiled(design: Design, reml: bool) -> EngineFit:
         converged=result.converged,
         warnings=result.warnings,
         iterations=result.n_iterations,
+        singular=result.singular,
+        problem=problem,
+        raw=result,
     )
 
 
@@ -330,36 +338,165 @@ def _fit_statsmodels(design: Design, reml: bool) -> EngineFit:
         converged=converged,
         warnings=tuple(messages),
         iterations=None,
+        singular=bool(
+            np.any(
+                np.linalg.eigvalsh(np.asarray(result.cov_re, dtype=float))
+                < 1e-8 * float(result.scale)
+            )
+        ),
     )
 
 
-def coefficient_table(design: Design, fitted: EngineFit, ci_level: float) -> pd.DataFrame:
-    """Fixed effects (Wald SE, CI, p) then variance components, in the docs/outputs.md schema."""
+@dataclass(frozen=True)
+class Inference:
+    """Satterthwaite tests and variance-component intervals of one profiled-engine fit.
+
+    Attributes
+    ----------
+    df
+        Satterthwaite degrees of freedom of every fixed effect.
+    basis
+        What the Satterthwaite F tests of the blocks need.
+    components
+        Per ``var()``/``cov()`` row: estimate, delta-method SE, CI limits and how the CI was
+        obtained.
+    intervals
+        Profile intervals of ``sd()``, ``cor()``, ``sigma`` and ``icc``.
+    icc_se
+        Delta-method SE of the ICC (``None`` without a random intercept).
+    criterion
+        Criterion profiled: ``ML`` (lme4's ``confint``) or ``REML``.
+    """
+
+    df: np.ndarray
+    basis: _lmm_inference.SatterthwaiteBasis
+    components: dict[str, dict[str, Any]]
+    intervals: dict[str, _lmm_inference.Interval]
+    icc_se: float | None
+    criterion: str | None
+
+
+def compute_inference(
+    design: Design, fitted: EngineFit, ci_level: float, variance_ci: VarianceCI
+) -> Inference | None:
+    """Satterthwaite df and variance-component SEs and CIs (profiled engine only).
+
+    Runs single-threaded, as the fit does: the blocks are small and multi-threaded BLAS makes
+    each criterion evaluation several times slower on a shared machine.
+    """
+    with threadpoolctl.threadpool_limits(limits=1, user_api="blas"):
+        return _compute_inference(design, fitted, ci_level, variance_ci)
+
+
+def _compute_inference(
+    design: Design, fitted: EngineFit, ci_level: float, variance_ci: VarianceCI
+) -> Inference | None:
+    if fitted.problem is None or fitted.raw is None or not np.all(np.isfinite(fitted.beta)):
+        return None
+    problem, raw = fitted.problem, fitted.raw
+    q = problem.q
+    basis = _lmm_inference.satterthwaite_basis(problem, raw)
+    df, _, _ = _lmm_inference.t_tests(basis)
+    cov_components = _lmm_inference.delta_covariance(
+        basis, raw, lambda t, s: _lmm_inference.components_of(t, s, q)
+    )
+    se_components = np.sqrt(np.maximum(np.diag(cov_components), 0.0))
+    has_intercept = bool(design.z_names) and design.z_names[0] == "Intercept"
+    icc_se = None
+    if has_intercept:
+        icc_cov = _lmm_inference.delta_covariance(
+            basis, raw, lambda t, s: _lmm_inference.icc_of(t, s, q)
+        )
+        icc_se = float(math.sqrt(max(icc_cov[0, 0], 0.0)))
+    intervals: dict[str, _lmm_inference.Interval] = {}
+    criterion = None
+    if variance_ci != "none":
+        reml = variance_ci == "profile_reml"
+        criterion = "REML" if reml else "ML"
+        target = raw if reml else _lmm.fit(problem, reml=False)
+        intervals = _lmm_inference.profile_intervals(
+            problem, target, design.z_names, ci_level, with_icc=has_intercept
+        )
     z_crit = float(scipy.stats.norm.ppf(0.5 + ci_level / 2.0))
+    rows, cols = _lmm.theta_index(q)
+    estimates = _lmm_inference.components_of(raw.theta, math.sqrt(raw.sigma2), q)
+    names = [
+        f"var({design.z_names[r]})" if r == c else f"cov({design.z_names[c]},{design.z_names[r]})"
+        for r, c in zip(rows, cols, strict=True)
+    ] + ["var(residual)"]
+    sd_names = [
+        f"sd({design.z_names[r]})" if r == c else None for r, c in zip(rows, cols, strict=True)
+    ] + ["sigma"]
+    components: dict[str, dict[str, Any]] = {}
+    for name, sd_name, estimate, se in zip(names, sd_names, estimates, se_components, strict=True):
+        interval = intervals.get(sd_name) if sd_name is not None else None
+        if interval is not None:
+            low, high = interval.lower**2, interval.upper**2
+            method = f"{interval.method} ({criterion}), squared SD limits"
+        else:
+            low, high = estimate - z_crit * se, estimate + z_crit * se
+            method = "Wald (delta-method SE)"
+        components[name] = {
+            "estimate": float(estimate),
+            "std_error": float(se),
+            "ci_low": float(low),
+            "ci_high": float(high),
+            "ci_method": method,
+        }
+    return Inference(
+        df=df,
+        basis=basis,
+        components=components,
+        intervals=intervals,
+        icc_se=icc_se,
+        criterion=criterion,
+    )
+
+
+def coefficient_table(
+    design: Design, fitted: EngineFit, ci_level: float, inference: Inference | None = None
+) -> pd.DataFrame:
+    """Fixed effects then variance components, in the outputs.md schema.
+
+    With ``inference`` (profiled engine): t tests and t intervals on Satterthwaite degrees of
+    freedom, variance components with delta-method SEs and their CIs (profile likelihood for
+    variances, Wald for covariances). Without: Wald z tests and intervals, empty
+    variance-component SE/CI cells.
+    """
     se = np.sqrt(np.diag(fitted.cov_beta))
     with np.errstate(divide="ignore", invalid="ignore"):
-        p_values = 2.0 * scipy.stats.norm.sf(np.abs(fitted.beta / se))
+        statistic = fitted.beta / se
+        if inference is not None:
+            crit = scipy.stats.t.ppf(0.5 + ci_level / 2.0, inference.df)
+            p_values = 2.0 * scipy.stats.t.sf(np.abs(statistic), inference.df)
+        else:
+            crit = np.full(len(se), float(scipy.stats.norm.ppf(0.5 + ci_level / 2.0)))
+            p_values = 2.0 * scipy.stats.norm.sf(np.abs(statistic))
     fixed = pd.DataFrame(
         {
             "term": list(design.x_names),
             "estimate": fitted.beta,
             "std_error": se,
-            "ci_low": fitted.beta - z_crit * se,
-            "ci_high": fitted.beta + z_crit * se,
+            "ci_low": fitted.beta - crit * se,
+            "ci_high": fitted.beta + crit * se,
             "p_value": p_values,
         }
     )
     components = variance_components(design.z_names, fitted.cov_re, fitted.sigma2)
-    variance = pd.DataFrame(
-        {
-            "term": list(components),
-            "estimate": list(components.values()),
-            "std_error": np.nan,
-            "ci_low": np.nan,
-            "ci_high": np.nan,
-            "p_value": np.nan,
-        }
-    )
+    rows = []
+    for term, estimate in components.items():
+        extra = inference.components.get(term) if inference is not None else None
+        rows.append(
+            {
+                "term": term,
+                "estimate": estimate,
+                "std_error": np.nan if extra is None else extra["std_error"],
+                "ci_low": np.nan if extra is None else extra["ci_low"],
+                "ci_high": np.nan if extra is None else extra["ci_high"],
+                "p_value": np.nan,
+            }
+        )
+    variance = pd.DataFrame(rows, columns=list(COEFFICIENT_COLUMNS))
     table = pd.concat([fixed, variance], ignore_index=True)
     for column in COEFFICIENT_COLUMNS[1:]:
         table[column] = table[column].astype(float)
@@ -420,11 +557,14 @@ def reduced_design(design: Design, drop_terms: Sequence[str]) -> Design:
     )
 
 
-def likelihood_ratio_tests(design: Design, spec: MixedSpec) -> dict[str, Any]:
+def likelihood_ratio_tests(
+    design: Design, spec: MixedSpec, inference: Inference | None = None
+) -> dict[str, Any]:
     """ML refits of the full model and of the model without each block; chi-square LRT.
 
     The statistic ``2 (logL_full - logL_reduced)`` of the ML fits is referred to a chi-square
-    with as many degrees of freedom as columns dropped.
+    with as many degrees of freedom as columns dropped. With ``inference``, each block also
+    gets the Satterthwaite F test of the REML fit (lmerTest's ``contest``), under ``f_test``.
     """
     if not spec.lrt_blocks:
         return {}
@@ -447,6 +587,13 @@ def likelihood_ratio_tests(design: Design, spec: MixedSpec) -> dict[str, Any]:
             "converged": bool(converged),
             "warnings": sorted(set(full.warnings) | set(small.warnings)),
         }
+        if inference is not None:
+            columns = np.concatenate([design.term_slices[t] for t in terms])
+            f_test = _lmm_inference.f_test(inference.basis, columns)
+            tests[name]["f_test"] = {
+                **f_test,
+                "method": "Satterthwaite F test of the REML fit (lmerTest contest)",
+            }
     return tests
 
 
@@ -474,10 +621,33 @@ def fit_mixed(
         their correlation, the ICC at time 0 and the likelihood-ratio tests.
     """
     design = build_design(frame, spec)
+    n_obs = len(design.y)
+    n_groups = int(pd.Series(design.groups).nunique())
+    n_re = n_groups * design.z.shape[1]
+    identifiable = n_obs > n_re
     fitted = fit_design(design, spec.engine, reml=True)
-    coefficients = coefficient_table(design, fitted, spec.ci_level)
+    if (
+        fitted.singular
+        and spec.on_singular == "refit_without_slope"
+        and len(design.z_names) > 1
+        and design.z_names[0] == "Intercept"
+    ):
+        refit = fit_mixed(frame, dataclasses.replace(spec, re_formula="~1"), flow)
+        refit_metrics = dict(refit.metrics)
+        refit_metrics["refitted_without"] = list(design.z_names[1:])
+        refit_metrics["re_formula_requested"] = spec.re_formula
+        refit_metrics["warnings"] = [
+            f"boundary (singular) fit with re_formula {spec.re_formula}: refitted with a random "
+            "intercept only (on_singular: refit_without_slope)",
+            *refit_metrics["warnings"],
+        ]
+        return FitResult(coefficients=refit.coefficients, metrics=refit_metrics, tables={})
+    inference = (
+        compute_inference(design, fitted, spec.ci_level, spec.variance_ci) if identifiable else None
+    )
+    coefficients = coefficient_table(design, fitted, spec.ci_level, inference)
     components = variance_components(design.z_names, fitted.cov_re, fitted.sigma2)
-    lrt = likelihood_ratio_tests(design, spec)
+    lrt = likelihood_ratio_tests(design, spec, inference)
     all_warnings = list(fitted.warnings)
     if design.dropped:
         all_warnings.insert(
@@ -485,42 +655,122 @@ def fit_mixed(
             f"fixed-effect model matrix is rank deficient so dropping {len(design.dropped)} "
             f"column(s): {', '.join(design.dropped)}",
         )
+    if not identifiable:
+        all_warnings.insert(
+            0,
+            f"number of observations ({n_obs}) <= number of random effects ({n_re}) for "
+            f"{spec.re_formula} | {spec.groups}: the random-effects parameters and the residual "
+            "variance are probably unidentifiable (lme4 check.nobs.vs.nRE stops here)",
+        )
+    if fitted.singular and spec.on_singular == "report":
+        all_warnings.append(
+            "the fit is singular and not usable as it stands (on_singular: report); "
+            "on_singular: refit_without_slope refits with a random intercept only"
+        )
     lrt_converged = all(test["converged"] for test in lrt.values())
     if not lrt_converged:
         all_warnings.append("an ML refit for a likelihood-ratio test did not converge")
+    failed = [
+        i.name for i in (inference.intervals.values() if inference else []) if "failed" in i.method
+    ]
+    if failed:
+        all_warnings.append(f"profile interval not found for {', '.join(failed)}")
     intercept_var = components.get("var(Intercept)")
     icc = (
         intercept_var / (intercept_var + fitted.sigma2)
         if intercept_var is not None and math.isfinite(intercept_var)
         else None
     )
+    unusable_reasons = []
+    if not fitted.converged:
+        unusable_reasons.append("did not converge")
+    if not identifiable:
+        unusable_reasons.append("not identifiable: n observations <= n random effects")
+    if fitted.singular:
+        unusable_reasons.append("singular (boundary) fit")
+    df = inference.df if inference is not None else None
+    fixed_rows = coefficients.iloc[: len(design.x_names)]
+    icc_interval = inference.intervals.get("icc") if inference is not None else None
     metrics: dict[str, Any] = {
         "engine": spec.engine,
         "method": "REML",
         "converged": bool(fitted.converged),
-        "usable": bool(fitted.converged),
+        "usable": not unusable_reasons,
+        "unusable_reasons": unusable_reasons,
+        "singular": bool(fitted.singular),
+        "identifiable": bool(identifiable),
+        "on_singular": spec.on_singular,
+        "checks": {
+            "n_observations": n_obs,
+            "n_random_effects": n_re,
+            "nobs_vs_nre": "ok" if identifiable else "n observations <= n random effects",
+            "singular": bool(fitted.singular),
+            "singular_tol": _lmm.SINGULAR_TOL,
+            "singular_definition": "lme4 isSingular: a diagonal element of the relative "
+            "covariance factor Lambda (theta with lower bound 0) below singular_tol",
+        },
         "warnings": all_warnings,
-        "n_trajectories": int(pd.Series(design.groups).nunique()),
-        "n_measurements": len(design.y),
+        "n_trajectories": n_groups,
+        "n_measurements": n_obs,
         "n_fixed_effects": len(design.x_names),
         "fixed_effects_dropped": list(design.dropped),
         "reml_criterion": -2.0 * fitted.loglik,
         "loglik_reml": fitted.loglik,
         "optimizer_iterations": fitted.iterations,
+        "fixed_effects_inference": (
+            "t tests and t intervals on Satterthwaite degrees of freedom (lmerTest)"
+            if inference is not None
+            else "Wald z tests and normal intervals"
+        ),
         "fixed_effects": {
-            row.term: {
-                "estimate": row.estimate,
-                "std_error": row.std_error,
-                "ci_low": row.ci_low,
-                "ci_high": row.ci_high,
-                "p_value": row.p_value,
+            str(term): {
+                "estimate": float(estimate),
+                "std_error": float(se),
+                "df": None if df is None else float(df[i]),
+                "statistic": float(estimate) / float(se) if float(se) > 0 else None,
+                "ci_low": float(low),
+                "ci_high": float(high),
+                "p_value": float(p_value),
             }
-            for row in coefficients.iloc[: len(design.x_names)].itertuples()
+            for i, (term, estimate, se, low, high, p_value) in enumerate(
+                fixed_rows[list(COEFFICIENT_COLUMNS)].itertuples(index=False, name=None)
+            )
         },
         "variance_components": components,
+        "variance_components_inference": (
+            None
+            if inference is None
+            else {
+                "components": inference.components,
+                "profile": {
+                    name: {
+                        "estimate": interval.estimate,
+                        "ci_low": interval.lower,
+                        "ci_high": interval.upper,
+                        "method": interval.method,
+                    }
+                    for name, interval in inference.intervals.items()
+                },
+                "profile_criterion": inference.criterion,
+                "std_error_method": "delta method from the inverse Hessian of the REML "
+                "criterion in (theta, sigma)",
+            }
+        ),
         "random_effects_correlation": correlations(design.z_names, fitted.cov_re),
+        "random_effects_correlation_ci": {
+            name: {"ci_low": interval.lower, "ci_high": interval.upper, "method": interval.method}
+            for name, interval in (inference.intervals.items() if inference else [])
+            if name.startswith("cor(")
+        },
         "icc": {
             "value": icc,
+            "std_error": None if inference is None else inference.icc_se,
+            "ci_low": None if icc_interval is None else icc_interval.lower,
+            "ci_high": None if icc_interval is None else icc_interval.upper,
+            "ci_method": None
+            if icc_interval is None
+            else f"{icc_interval.method} ({inference.criterion if inference else ''}) in "
+            "(icc, cor, sd, sigma)",
             "definition": "var(Intercept) / (var(Intercept) + var(residual)): share of the "
             "variance between trajectories at time 0 (start of treatment)",
         },

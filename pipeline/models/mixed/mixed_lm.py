@@ -7,7 +7,7 @@ holding the other fixed effects constant ("does comorbidity *a* change the rate 
 improvement"), with a random intercept and a random slope per trajectory (Laird & Ware 1982).
 Estimated by REML through lme4's profiled criterion (Bates et al. 2015) or, as the reference
 implementation, statsmodels' ``MixedLM``; a block of terms (e.g. every comorbidity by time
-interaction) is tested by a likelihood-ratio test of ML refits. See :mod:`pipeline.models.mixed._mixed`
+interaction) is tested by a likelihood-ratio test of ML refits and a Satterthwaite F test. See :mod:`pipeline.models.mixed._mixed`
 for the analysis set and the inference.
 
 References
@@ -61,7 +61,15 @@ class MixedLM(Model):
         observed information of fixed effects and covariance parameters and differ from
         lme4's ``sigma^2 (X'V^-1X)^-1`` by up to about 1% on small data sets.
     ci_level
-        Level of the Wald confidence intervals.
+        Level of the confidence intervals.
+    on_singular
+        What a singular (boundary) fit leads to: ``report`` (default, as lme4 does: the fit is
+        kept and flagged, ``singular: true``, ``usable: false``) or ``refit_without_slope``
+        (refit with a random intercept only and report that fit, saying so).
+    variance_ci
+        Intervals of the variance components, ICC and correlation: ``profile_ml`` (default,
+        lme4's ``confint(method = "profile")``, which profiles the ML deviance), ``profile_reml``
+        (the REML criterion) or ``none``.
     """
 
     family: ClassVar[str] = "mixed"
@@ -75,6 +83,8 @@ class MixedLM(Model):
     lrt_blocks: dict[str, tuple[str, ...]] = field(default_factory=dict)
     engine: Literal["profiled", "statsmodels"] = "profiled"
     ci_level: float = 0.95
+    on_singular: Literal["report", "refit_without_slope"] = "report"
+    variance_ci: Literal["profile_ml", "profile_reml", "none"] = "profile_ml"
 
     def __post_init__(self) -> None:
         _mixed.outcome_of(self.formula)
@@ -82,6 +92,10 @@ class MixedLM(Model):
             raise ModelError("re_formula must read '~<terms>' (e.g. '~years')")
         if not 0.0 < self.ci_level < 1.0:
             raise ModelError("ci_level must lie between 0 and 1")
+        if self.on_singular not in ("report", "refit_without_slope"):
+            raise ModelError("on_singular must be report or refit_without_slope")
+        if self.variance_ci not in ("profile_ml", "profile_reml", "none"):
+            raise ModelError("variance_ci must be profile_ml, profile_reml or none")
 
     @property
     def outcome(self) -> str:
@@ -101,6 +115,8 @@ class MixedLM(Model):
             lrt_blocks={k: tuple(v) for k, v in self.lrt_blocks.items()},
             engine=self.engine,
             ci_level=self.ci_level,
+            on_singular=self.on_singular,
+            variance_ci=self.variance_ci,
         )
         result = _mixed.fit_mixed(analysis.frame, spec, flow=analysis.flow)
         metrics = {

@@ -425,6 +425,11 @@ class PredictionModel(Model):
         Multiple imputations m (predictions averaged over the m pipelines).
     impute_iterations
         Rounds of chained equations per imputation (mice's default: 5).
+    imputation_method
+        ``pmm`` (default, mice's: predictive mean matching for continuous predictors, so every
+        imputed value is an observed one) or ``norm`` (Bayesian normal draws).
+    pmm_donors
+        Donor pool of predictive mean matching (mice's default: 5).
     complete_case
         Sensitivity analysis: drop trajectories with any missing predictor, no imputation.
     grid
@@ -448,6 +453,10 @@ class PredictionModel(Model):
     anticipated_r2
         Anticipated R² for the Riley sample size (Cox-Snell for binary targets); ``None``:
         Nagelkerke R² 0.15.
+    intercept_margin
+        Continuous targets: absolute margin of error (score units) of the mean outcome in
+        Riley's criterion 4, as a change score needs; ``None``: pmsampsize's relative margin
+        (10% of the mean).
     n_jobs
         Parallel worker processes over refits (results do not depend on it).
     """
@@ -467,6 +476,8 @@ class PredictionModel(Model):
     bootstrap_reps: int = 100
     imputations: int = 5
     impute_iterations: int = 5
+    imputation_method: Literal["pmm", "norm"] = "pmm"
+    pmm_donors: int = 5
     complete_case: bool = False
     grid: dict[str, tuple[Any, ...]] = field(default_factory=dict)
     estimator_params: dict[str, Any] = field(default_factory=dict)
@@ -479,6 +490,7 @@ class PredictionModel(Model):
     subgroup_min_events: int = 5
     calibration_bins: int = 10
     anticipated_r2: float | None = None
+    intercept_margin: float | None = None
     n_jobs: int = 1
 
     def __post_init__(self) -> None:
@@ -489,12 +501,15 @@ class PredictionModel(Model):
             "bootstrap_reps": self.bootstrap_reps >= 1,
             "imputations": self.imputations >= 1,
             "impute_iterations": self.impute_iterations >= 1,
+            "imputation_method": self.imputation_method in ("pmm", "norm"),
+            "pmm_donors": self.pmm_donors >= 1,
             "ci_draws": self.ci_draws >= 10,
             "importance_repeats": self.importance_repeats >= 0,
             "importance_fits": self.importance_fits >= 0,
             "subgroup_min_n": self.subgroup_min_n >= 1,
             "calibration_bins": self.calibration_bins >= 2,
             "n_jobs": self.n_jobs >= 1 or self.n_jobs == -1,
+            "intercept_margin": self.intercept_margin is None or self.intercept_margin > 0,
         }
         bad = [name for name, ok in checks.items() if not ok]
         if bad:
@@ -577,6 +592,8 @@ class PredictionModel(Model):
                 imputations=self.imputations,
                 impute=impute,
                 impute_iterations=self.impute_iterations,
+                impute_method=self.imputation_method,
+                pmm_donors=self.pmm_donors,
                 importance_repeats=self.importance_repeats,
                 importance_fits=self.importance_fits,
                 n_jobs=self.n_jobs,
@@ -667,16 +684,40 @@ class PredictionModel(Model):
             else:
                 r2 = self.anticipated_r2 or samplesize.DEFAULT_NAGELKERKE_R2
                 result = samplesize.riley_continuous(
-                    r2, parameters, float(dataset.y.mean()), float(dataset.y.std(ddof=1))
+                    r2,
+                    parameters,
+                    float(dataset.y.mean()),
+                    float(dataset.y.std(ddof=1)),
+                    margin=self.intercept_margin,
                 )
         except ValueError as exc:
-            return {"error": str(exc), "n_available": n}
+            return {
+                "criterion": None,
+                "n_required": None,
+                "sufficient": None,
+                "error": str(exc),
+                "n_available": n,
+            }
         summary = result.as_dict()
+        binding = summary["binding_criterion"]
+        sufficient = n >= result.minimum_n
         summary.update(
             {
+                "criterion": binding,
+                "n_required": result.minimum_n,
                 "r2_source": source,
                 "n_available": n,
-                "sufficient": n >= result.minimum_n,
+                "sufficient": sufficient,
+                "reading": (
+                    f"Riley et al.'s criteria ask for at least {result.minimum_n} trajectories, "
+                    f"set by the {binding.replace('_', ' ')} criterion; {n} are available, so "
+                    + (
+                        "the sample is large enough for this model."
+                        if sufficient
+                        else "the model risks overfitting: read its performance as optimistic "
+                        "and its coefficients as imprecise."
+                    )
+                ),
             }
         )
         if self.kind == "binary":
@@ -735,7 +776,13 @@ class PredictionModel(Model):
                     "complete cases only"
                     if self.complete_case
                     else "multiple imputation inside every training set (chained equations, "
-                    f"Bayesian linear-regression draws, {self.impute_iterations} rounds, outcome "
+                    + (
+                        f"predictive mean matching with {self.pmm_donors} donors for continuous "
+                        "predictors, Bayesian normal draws clipped to [0, 1] for dummies and flags"
+                        if self.imputation_method == "pmm"
+                        else "Bayesian linear-regression draws"
+                    )
+                    + f", {self.impute_iterations} rounds, outcome "
                     "not used), predictions averaged over imputations"
                     if plan.impute
                     else "no missing predictor values"

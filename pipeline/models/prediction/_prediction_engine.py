@@ -239,6 +239,8 @@ class Plan:
     importance_fits: int
     n_jobs: int
     seed: int
+    impute_method: str = "pmm"
+    pmm_donors: int = 5
 
 
 def imputation_bounds(design: Design) -> tuple[np.ndarray, np.ndarray]:
@@ -252,7 +254,15 @@ def imputation_bounds(design: Design) -> tuple[np.ndarray, np.ndarray]:
     return low, high
 
 
-def make_preprocessor(design: Design, impute: bool, seed: int, scale: bool, iterations: int) -> Any:
+def make_preprocessor(
+    design: Design,
+    impute: bool,
+    seed: int,
+    scale: bool,
+    iterations: int,
+    method: str = "pmm",
+    donors: int = 5,
+) -> Any:
     """Encoding, (one draw of the) imputation and scaling, as a scikit-learn Pipeline."""
     transformers: list[tuple[str, Any, list[str]]] = []
     if design.categorical:
@@ -284,7 +294,12 @@ def make_preprocessor(design: Design, impute: bool, seed: int, scale: bool, iter
             (
                 "impute",
                 ChainedEquationsImputer(
-                    iterations=iterations, min_value=low, max_value=high, random_state=seed
+                    iterations=iterations,
+                    min_value=low,
+                    max_value=high,
+                    random_state=seed,
+                    method=method,
+                    donors=donors,
                 ),
             )
         )
@@ -436,7 +451,13 @@ def _fit_procedure(
     prefixes, matrices = [], []
     for k in range(imputations):
         prefix = make_preprocessor(
-            design, plan.impute, derive_seed(seed, 10 + k), spec.scale, plan.impute_iterations
+            design,
+            plan.impute,
+            derive_seed(seed, 10 + k),
+            spec.scale,
+            plan.impute_iterations,
+            plan.impute_method,
+            plan.pmm_donors,
         )
         matrices.append(np.asarray(prefix.fit_transform(frame), dtype=float))
         prefixes.append(prefix)

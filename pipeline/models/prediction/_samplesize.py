@@ -30,7 +30,11 @@ parameters, mean outcome ``intercept`` and outcome SD ``sd``:
    ``t(0.975, n - p - 1) sqrt(sd^2 (1 - R) / n) <= (mmoe - 1) |intercept|``. (pmsampsize's
    loop for this criterion flips the sign of the t quantile after its first step; this module
    applies the stated rule throughout. The two agree whenever criterion 4 does not bind, as in
-   the published check.)
+   the published check.) For a change score, whose mean may lie near 0 (a mean EQ-5D index
+   change of 0.06 asks a 10% margin of 0.006 index points, and n in the thousands), a relative
+   margin has no clinical reading: ``margin`` sets an absolute margin in score units instead,
+   ``t(0.975, n - p - 1) sqrt(sd^2 (1 - R) / n) <= margin`` (the same criterion, the precision
+   of the mean outcome, with the margin stated in score units).
 
 Checks (``docs/methods.md``; pmsampsize's own tests): continuous, R² 0.2, 25
 parameters, intercept 1.9, SD 0.6 gives 918 (criteria 918, 401, 259, 918); binary, Cox-Snell R²
@@ -212,6 +216,7 @@ def riley_continuous(
     shrinkage: float = 0.9,
     delta: float = 0.05,
     mmoe: float = 1.1,
+    margin: float | None = None,
     max_n: int = 10_000_000,
 ) -> SampleSize:
     """Minimum n for a continuous-outcome model (criteria 1-4 of pmsampsize ``type = "c"``).
@@ -229,7 +234,11 @@ def riley_continuous(
     delta
         Largest acceptable optimism in R² (criterion 2).
     mmoe
-        Multiplicative margin of error of the intercept (criterion 4).
+        Multiplicative margin of error of the intercept (criterion 4), used when ``margin``
+        is ``None``.
+    margin
+        Absolute margin of error of the intercept in score units (criterion 4), e.g. for a
+        change score; ``None``: ``(mmoe - 1) |intercept|``.
     max_n
         Search limit for criteria 1 and 4.
 
@@ -244,6 +253,8 @@ def riley_continuous(
         raise ValueError("R² and shrinkage must lie strictly between 0 and 1")
     if not sd > 0 or mmoe <= 1.0:
         raise ValueError("sd must be positive and mmoe above 1")
+    if margin is not None and not margin > 0:
+        raise ValueError("margin must be positive")
     n1 = parameters + 2
     es = _continuous_shrinkage(n1, parameters, r2)
     while not es >= shrinkage:
@@ -254,7 +265,7 @@ def riley_continuous(
     n2 = math.ceil(1 + parameters * (1 - r2) / delta)
     n3 = 234 + parameters
     n4 = max(n1, n2, n3)
-    allowed = (mmoe - 1.0) * abs(intercept)
+    allowed = (mmoe - 1.0) * abs(intercept) if margin is None else float(margin)
 
     def half_width(n: int) -> float:
         return float(stats.t.ppf(0.975, n - parameters - 1)) * math.sqrt(sd**2 * (1 - r2) / n)
@@ -280,7 +291,9 @@ def riley_continuous(
         details={
             "intercept": intercept,
             "sd": sd,
-            "mmoe": mmoe,
+            "mmoe": mmoe if margin is None else None,
+            "intercept_margin": allowed,
+            "intercept_margin_kind": "relative (mmoe)" if margin is None else "absolute",
             "intercept_ci_half_width": half_width(minimum),
             "subjects_per_parameter": minimum / parameters,
         },

@@ -118,6 +118,8 @@ class Ancova(ContinuousPredictionModel):
                     min_value=np.r_[low, -np.inf],
                     max_value=np.r_[high, np.inf],
                     random_state=derive_seed(seed, 700, k),
+                    method=self.imputation_method,
+                    donors=self.pmm_donors,
                 )
                 filled = imputer.fit_transform(np.column_stack([matrix, end]))[:, :-1]
             result = sm.OLS(end, sm.add_constant(filled, has_constant="add")).fit()
