@@ -164,8 +164,8 @@ def test_no_events_single_class_and_constant_outcome(inputs: ModelInputs) -> Non
 
 
 def test_too_small_an_analysis_set(inputs: ModelInputs) -> None:
-    # Two trajectories with two SSD-12 measurements each: fewer clients than folds, and no more
-    # measurements (4) than random effects (an intercept and a slope per trajectory).
+    # Two trajectories with one SSD-12 measurement each: fewer clients than folds, and no more
+    # measurements than groups (lme4's check).
     trajectories = inputs.trajectories
     chosen = trajectories.loc[
         (trajectories["status"] == "ended")
@@ -176,10 +176,10 @@ def test_too_small_an_analysis_set(inputs: ModelInputs) -> None:
     scores = inputs.scores[
         inputs.scores["trajectory_key"].isin(chosen) & (inputs.scores["instrument"] == "ssd12")
     ]
-    scores = scores.sort_values("days_from_start").groupby("trajectory_key").head(2)
+    scores = scores.sort_values("days_from_start").groupby("trajectory_key").head(1)
     small = ModelInputs(scores, trajectories[trajectories["trajectory_key"].isin(chosen)], 0)
     mixed = stage.fit_entry("mixed", MIXED, small)
-    _check_not_estimable(mixed, "random effects (2 groups x 2): the random-effects variances")
+    _check_not_estimable(mixed, "2 measurements for 2 groups of trajectory_key")
     ridge = stage.fit_entry("ridge", RIDGE, small)
     _check_not_estimable(ridge, "validation needs at least 3")
 

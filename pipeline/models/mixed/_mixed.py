@@ -220,14 +220,14 @@ def build_design(frame: pd.DataFrame, spec: MixedSpec) -> Design:
     x = x_frame.to_numpy(dtype=float)
     y = y_frame.to_numpy(dtype=float).ravel()
     n_groups = int(groups.nunique())
-    n_random = n_groups * z_frame.shape[1]
     if n_groups < 2:
         raise NotEstimable(f"{n_groups} group(s) of {spec.groups}: at least 2 are needed")
-    if len(kept) <= n_random:
-        # lme4's check: number of observations <= number of random effects.
+    if len(kept) <= n_groups:
+        # lme4's check.nobs.vs.nlev: as many groups as measurements leaves the random effects
+        # and the residual variance unidentifiable (e.g. intake measurements only).
         raise NotEstimable(
-            f"{len(kept)} measurements for {n_random} random effects ({n_groups} groups x "
-            f"{z_frame.shape[1]}): the random-effects variances are not identifiable"
+            f"{len(kept)} measurements for {n_groups} groups of {spec.groups}: the random "
+            "effects need more measurements than groups"
         )
     if float(np.ptp(y)) == 0.0:
         raise NotEstimable(f"the outcome is constant over {len(kept)} measurements")
