@@ -6,7 +6,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: env repro test test-fast lint docs notebook bench lock r-reference r-reference-survival clean-env
+.PHONY: env repro test test-fast lint docs notebook bench sweep lock r-reference r-reference-survival clean-env
 
 $(STAMP): requirements.lock pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -46,6 +46,10 @@ notebook: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/run.py
+
+# The whole pipeline (dvc repro) on every export of benchmarks/sweep.py (docs/robustness.md).
+sweep: $(STAMP)
+	PATH="$(abspath $(BIN)):$$PATH" $(BIN)/python benchmarks/sweep.py
 
 # Re-pin every dependency (exact versions and hashes) from pyproject.toml, with uv's resolver.
 lock:

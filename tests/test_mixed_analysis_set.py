@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from pipeline.models.base import ModelError, ModelInputs
+from pipeline.models.base import ModelError, ModelInputs, NotEstimable
 from pipeline.models.mixed._mixed import (
     MixedSpec,
     build_design,
@@ -133,8 +133,9 @@ def test_missing_columns_and_bad_formulas_are_model_errors() -> None:
         outcome_of("log(ssd12_total) ~ years")
 
 
-def test_absent_reference_level_is_a_model_error() -> None:
-    frame = build_mixed_analysis_set(_inputs(), "ssd12_total").frame.assign(sex="m")
+def test_absent_reference_level_is_not_estimable() -> None:
+    frame = build_mixed_analysis_set(_inputs(), "ssd12_total").frame
+    frame = frame.assign(sex=np.where(np.arange(len(frame)) % 2 == 0, "m", "x"))
     spec = MixedSpec(
         formula="ssd12_total ~ years + sex",
         re_formula="~1",
@@ -144,5 +145,9 @@ def test_absent_reference_level_is_a_model_error() -> None:
         engine="profiled",
         ci_level=0.95,
     )
-    with pytest.raises(ModelError, match="reference level 'f' of sex does not occur"):
+    with pytest.raises(NotEstimable, match="reference level 'f' of sex does not occur"):
         fit_mixed(frame, spec)
+    # One level only: the factor is constant, its column is aliased and dropped (as lme4 does).
+    single = fit_mixed(frame.assign(sex="m"), spec)
+    assert "sex[T.m]" not in set(single.coefficients["term"])
+    assert any("dropping 1 column(s): sex[T.m]" in w for w in single.metrics["warnings"])

@@ -29,7 +29,9 @@ from pipeline.models.base import (
     FitResult,
     ModelError,
     ModelInputs,
+    NotEstimable,
     check_fit_result,
+    not_estimable_result,
 )
 from pipeline.models.survival import _survival, _survival_fit
 from pipeline.models.survival.cox_ph import CoxPH
@@ -435,12 +437,15 @@ def test_all_censored_gives_messages_not_a_crash() -> None:
     assert km.metrics["logrank"]["comorbid_opioid"]["statistic"] is None
     assert "no events" in km.metrics["logrank"]["comorbid_opioid"]["message"]
     assert (km.tables["km_table"]["survival"] == 1.0).all()
-    cox = _fit_checked(CoxPH(outcome="dropout", covariates=("comorbid_opioid",)), inputs)
-    assert cox.metrics["status"] == "not_estimable"
-    assert cox.metrics["concordance"] is None
-    assert any("no events" in m for m in cox.metrics["messages"])
-    assert cox.coefficients["term"].tolist() == ["comorbid_opioid"]
-    assert cox.coefficients.drop(columns="term").isna().all().all()
+    with pytest.raises(NotEstimable, match="^no events among 6 analysed") as caught:
+        CoxPH(outcome="dropout", covariates=("comorbid_opioid",)).fit(inputs)
+    assert caught.value.details["events"] == 0
+    assert caught.value.details["analysis_set"]["analysed"] == 6
+    cox = not_estimable_result(caught.value)
+    check_fit_result(cox, "edge case")
+    assert cox.metrics["estimable"] is False
+    assert list(cox.coefficients.columns) == list(COEFFICIENT_COLUMNS)
+    assert cox.coefficients.empty
 
 
 def test_no_events_in_one_group_and_a_single_trajectory_group() -> None:
@@ -478,15 +483,14 @@ def test_no_events_in_one_group_and_a_single_trajectory_group() -> None:
     assert km.metrics["logrank"]["comorbid_opioid"]["n_missing_excluded"] == 1
     assert km.metrics["strata"]["comorbid_opioid=0"]["n"] == 6
     assert km.metrics["strata"]["all"]["n"] == 10
-    cox = _fit_checked(
-        CoxPH(outcome="dropout", covariates=("comorbid_opioid", "age_at_start", "sex")), inputs
-    )
-    messages = " | ".join(cox.metrics["messages"])
+    with pytest.raises(NotEstimable, match="^no estimable term among 9 analysed") as caught:
+        CoxPH(outcome="dropout", covariates=("comorbid_opioid", "age_at_start", "sex")).fit(inputs)
+    details = caught.value.details
+    messages = " | ".join(details["messages"])
     assert "comorbid_opioid: no events among the 3 with value 1" in messages
     assert "sex = m: no events (1 trajectories;" in messages
-    assert cox.metrics["n_excluded_inestimable_levels"] == 1
-    assert cox.metrics["terms_fitted"] == []  # age is constant: nothing left to fit
-    assert cox.metrics["status"] == "not_estimable"
+    assert details["n_excluded_inestimable_levels"] == 1
+    assert details["terms_fitted"] == []  # age is constant: nothing left to fit
 
 
 def test_a_one_trajectory_level_with_the_first_event_is_caught_after_the_fit() -> None:
@@ -534,12 +538,12 @@ def test_tied_times_fit_and_a_constant_covariate_is_reported() -> None:
     assert km.metrics["strata"]["all"]["median"] == pytest.approx((58 + 58) / 2 / 365.25)
 
 
-def test_an_empty_analysis_set_gives_messages_not_a_crash() -> None:
+def test_an_empty_analysis_set_is_not_estimable() -> None:
     inputs = _edge_inputs({"a": True, "b": False}, research_consent=[0, 0])
-    km = _fit_checked(KaplanMeier(outcome="dropout", groups=("diagnosis",)), inputs)
-    assert km.metrics["n"] == 0 and "empty" in km.metrics["messages"][0]
-    cox = _fit_checked(CoxPH(outcome="dropout", covariates=("age_at_start",)), inputs)
-    assert cox.metrics["status"] == "not_estimable"
+    with pytest.raises(NotEstimable, match="analysis set is empty"):
+        KaplanMeier(outcome="dropout", groups=("diagnosis",)).fit(inputs)
+    with pytest.raises(NotEstimable, match="^no events among 0 analysed"):
+        CoxPH(outcome="dropout", covariates=("age_at_start",)).fit(inputs)
 
 
 def test_configuration_errors_are_one_line_model_errors() -> None:

@@ -46,6 +46,32 @@ class ModelError(PipelineError):
     """
 
 
+class NotEstimable(ModelError):
+    """The model is well configured but the data cannot support it (``docs/robustness.md``).
+
+    Raised by a family's analysis-set builder or fitter when the analysis set is empty or too
+    small, has no events or a single outcome class, a constant outcome or a degenerate design.
+    The fit stage does not fail on it: it writes ``metrics.json`` with ``"estimable": false``,
+    the one-line ``"reason"`` (this message) and ``details``, and an empty ``coefficients.csv``
+    with the columns :data:`COEFFICIENT_COLUMNS` (see :func:`not_estimable_result`). Bad
+    *parameters* are never this error: they stay a :class:`ModelError` raised at build time
+    (and a :class:`~pipeline.errors.ParamsError` from the registry).
+
+    Parameters
+    ----------
+    reason
+        One line naming columns, counts and thresholds, never a patient value.
+    details
+        JSON-able figures known when the fit stopped (analysis-set flow, n, events), merged
+        into ``metrics.json``; counts only.
+    """
+
+    def __init__(self, reason: str, details: Mapping[str, Any] | None = None) -> None:
+        super().__init__(reason)
+        self.reason = str(self)
+        self.details: dict[str, Any] = dict(details or {})
+
+
 @dataclass(frozen=True)
 class ModelInputs:
     """Everything a model may look at: the processed tables and the seed.
@@ -118,6 +144,32 @@ class Model(ABC):
         """
 
 
+def empty_coefficients() -> pd.DataFrame:
+    """A coefficients table with the columns :data:`COEFFICIENT_COLUMNS` and no rows."""
+    frame = pd.DataFrame({column: pd.Series(dtype=float) for column in COEFFICIENT_COLUMNS})
+    frame["term"] = pd.Series(dtype=object)
+    return frame
+
+
+def not_estimable_result(error: NotEstimable) -> FitResult:
+    """The :class:`FitResult` written for a model that cannot be estimated on its data.
+
+    ``metrics`` holds ``estimable: false``, the one-line ``reason`` and the error's
+    ``details`` (counts such as the analysis-set flow); ``coefficients`` is empty with the
+    standard columns; no extra tables.
+    """
+    metrics: dict[str, Any] = {**error.details, "estimable": False, "reason": error.reason}
+    return FitResult(coefficients=empty_coefficients(), metrics=metrics)
+
+
+def is_estimable(metrics: Mapping[str, Any]) -> bool:
+    """Whether a ``metrics.json`` mapping describes a fitted model (``estimable`` not false).
+
+    Outputs written before the flag existed count as estimable.
+    """
+    return metrics.get("estimable") is not False
+
+
 def check_fit_result(result: FitResult, where: str = "model") -> None:
     """Check that ``result`` follows the output contract of docs/outputs.md.
 
@@ -133,7 +185,9 @@ def check_fit_result(result: FitResult, where: str = "model") -> None:
     ModelError
         When a required column is missing or out of order, an extra column comes before them or
         is unnamed, a term is repeated or empty, a numeric column is not numeric, the metrics
-        are not JSON-able with finite floats, or a table name is not a plain file name.
+        are not JSON-able with finite floats, a table name is not a plain file name, or
+        ``estimable`` is present but not true/false (false needs a one-line ``reason`` and no
+        coefficient rows).
     """
     coefficients = result.coefficients
     if not isinstance(coefficients, pd.DataFrame):
@@ -159,6 +213,15 @@ def check_fit_result(result: FitResult, where: str = "model") -> None:
     if not isinstance(result.metrics, Mapping):
         raise ModelError(f"{where}: metrics must be a mapping")
     _check_json(result.metrics, f"{where}: metrics")
+    estimable = result.metrics.get("estimable", True)
+    if not isinstance(estimable, bool):
+        raise ModelError(f"{where}: metrics 'estimable' must be true or false")
+    if not estimable:
+        reason = result.metrics.get("reason")
+        if not isinstance(reason, str) or not reason or "\n" in reason:
+            raise ModelError(f"{where}: a model that is not estimable needs a one-line reason")
+        if len(coefficients):
+            raise ModelError(f"{where}: a model that is not estimable has no coefficients")
     try:
         json.dumps(result.metrics, allow_nan=False, sort_keys=True)
     except (TypeError, ValueError) as exc:

@@ -771,11 +771,15 @@ def annual_figures(
     if report.previous_years < 0:
         raise ValueError("report.previous_years must be 0 or more")
     last = data_until(trajectories, scores)
+    first_year = int(trajectories["start_date"].min().year)
+    # Data without a complete calendar year (an export of a few months): the default report
+    # year is the one year the data cover, in part (docs/robustness.md).
     year = report_year(report.year, last)
+    if report.year is None:
+        year = max(year, first_year)
     population = select_population(trajectories, report.population)
     keys = set(population["trajectory_key"])
     in_scores = scores[scores["trajectory_key"].isin(keys)]
-    first_year = int(trajectories["start_date"].min().year)
     if year < first_year or year > last.year:
         raise ValueError(f"report.year {year} is outside the data ({first_year}-{last.year})")
     years = report_years(year, report.previous_years, first_year)

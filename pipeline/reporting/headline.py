@@ -47,25 +47,30 @@ def headline(model: ModelOutput) -> dict[str, Any]:
     if not m:
         return {"family": model.family, "fitted": False}
     out: dict[str, Any] = {"family": model.family, "model": model.model, "fitted": True}
+    if m.get("estimable") is False:
+        # Not estimable on this export: say why (docs/robustness.md), no figures.
+        out.update(estimable=False, reason=str(m.get("reason", "")))
+        return out
+    out["estimable"] = True
     for key in ("n", "events", "n_trajectories", "converged", "usable", "status"):
         if key in m and not isinstance(m[key], Mapping):
             out[key] = _round(m[key])
     if model.family == "prediction":
-        performance = m.get("performance", {})
+        performance = m.get("performance") or {}
         for measure in PREDICTION_MEASURES:
             if measure in performance:
                 figures = performance[measure]
                 out[measure] = {
                     k: _round(figures.get(k)) for k in ("estimate", "ci_low", "ci_high")
                 }
-        sample = m.get("sample_size", {})
+        sample = m.get("sample_size") or {}
         if isinstance(sample, Mapping) and "minimum_n" in sample:
             out["sample_size_minimum_n"] = _round(sample["minimum_n"])
             out["sample_size_sufficient"] = sample.get("sufficient")
     elif model.family == "survival" and m.get("concordance") is not None:
         out["concordance"] = _round(m["concordance"])
     elif model.family == "mixed":
-        lrt = m.get("likelihood_ratio_tests", {})
+        lrt = m.get("likelihood_ratio_tests") or {}
         for name in sorted(lrt):
             out[f"lrt_{name}_p"] = _round(lrt[name].get("p_value"))
     return out

@@ -89,7 +89,7 @@ class ModelOutput:
 
 
 def _f(value: Any, digits: int = 2) -> str:
-    if value is None or (isinstance(value, float) and not math.isfinite(value)):
+    if value is None or value is pd.NA or (isinstance(value, float) and not math.isfinite(value)):
         return "-"
     if isinstance(value, int | np.integer):
         return str(int(value))
@@ -97,7 +97,7 @@ def _f(value: Any, digits: int = 2) -> str:
 
 
 def _p(value: Any) -> str:
-    if value is None or (isinstance(value, float) and not math.isfinite(value)):
+    if value is None or value is pd.NA or (isinstance(value, float) and not math.isfinite(value)):
         return "-"
     return "<0.001" if value < 0.001 else f"{value:.3f}"
 
@@ -160,7 +160,7 @@ def flow(trajectories: pd.DataFrame, models: Sequence[ModelOutput]) -> Table:
         n = m.metrics.get("n_trajectories", m.metrics.get("n"))
         if n is None:
             continue
-        aset = m.metrics.get("analysis_set", {})
+        aset = m.metrics.get("analysis_set") or {}
         detail = ", ".join(
             f"{k.replace('_', ' ')} {v}" for k, v in sorted(aset.items()) if v is not None
         )
@@ -378,13 +378,13 @@ def _coef_table(caption: str, coefficients: pd.DataFrame, anchor: str, hr: bool 
 
 
 def _implied_panels(metrics: Mapping[str, Any], trajectories: pd.DataFrame) -> list[dict[str, Any]]:
-    fe = metrics.get("fixed_effects", {})
+    fe = metrics.get("fixed_effects") or {}
     if "Intercept" not in fe or "years" not in fe:
         return []
     cons = consenting(trajectories)
     age = float(cons["age_at_start"].astype("Float64").mean())
     grid = np.linspace(0.0, 2.0, 21)
-    base = fe["Intercept"]["estimate"] + fe.get("age_at_start", {}).get("estimate", 0.0) * age
+    base = fe["Intercept"]["estimate"] + (fe.get("age_at_start") or {}).get("estimate", 0.0) * age
     slope = fe["years"]["estimate"]
     panels = []
     for c in COMORBIDITIES:
@@ -424,7 +424,7 @@ def mixed_section(m: ModelOutput, trajectories: pd.DataFrame, number: int) -> li
             f"{'; '.join(met.get('warnings', [])) or 'none'}."
         )
     )
-    for name, lrt in sorted(met.get("likelihood_ratio_tests", {}).items()):
+    for name, lrt in sorted((met.get("likelihood_ratio_tests") or {}).items()):
         out.append(
             Paragraph(
                 f"Likelihood-ratio test (ML) of the block {name}: chi2 = {_f(lrt.get('chi2'))}, "
@@ -466,7 +466,7 @@ def prediction_section(m: ModelOutput, number: int) -> list[Block]:
     """Validated performance with CIs, sample size, calibration, decision curve, subgroups."""
     met = m.metrics
     out: list[Block] = [Heading(f"Prediction model: {m.name} ({met.get('target', '')})", 3, m.name)]
-    val = met.get("validation", {})
+    val = met.get("validation") or {}
     out.append(
         Paragraph(
             f"Estimator: {met.get('estimator', m.model)}. Outcome type {met.get('outcome_type')}; "
@@ -478,7 +478,7 @@ def prediction_section(m: ModelOutput, number: int) -> list[Block]:
             f"{met.get('confidence_intervals', '-')}. Usable: {bool(met.get('usable'))}."
         )
     )
-    perf = met.get("performance", {})
+    perf = met.get("performance") or {}
     out.append(
         Table(
             caption=f"Table P{number}. {m.name}: validated performance",
@@ -496,7 +496,7 @@ def prediction_section(m: ModelOutput, number: int) -> list[Block]:
             anchor=f"{m.name}-performance",
         )
     )
-    ss = met.get("sample_size", {})
+    ss = met.get("sample_size") or {}
     if ss:
         out.append(
             Paragraph(
@@ -708,7 +708,7 @@ def survival_section(m: ModelOutput, number: int, min_n: int = 10) -> list[Block
                     draw,
                 )
             )
-        strata = met.get("strata", {})
+        strata = met.get("strata") or {}
         out.append(
             Table(
                 caption=f"Table S{number}. {m.name}: medians and log-rank tests",
@@ -722,7 +722,7 @@ def survival_section(m: ModelOutput, number: int, min_n: int = 10) -> list[Block
                         if v.get("median") is None
                         else f"{_f(v.get('median'))} ({_f(v.get('median_ci_low'))} to "
                         f"{_f(v.get('median_ci_high'))})",
-                        _p(met.get("logrank", {}).get(k.split("=")[0], {}).get("p_value"))
+                        _p((met.get("logrank") or {}).get(k.split("=")[0], {}).get("p_value"))
                         if "=" in k
                         else "",
                     )
@@ -735,8 +735,8 @@ def survival_section(m: ModelOutput, number: int, min_n: int = 10) -> list[Block
     elif m.model == "cumulative_incidence":
         out.extend(_cif_blocks(m, number, min_n))
     elif m.coefficients is not None:
-        ph = met.get("proportional_hazards", {})
-        glob = ph.get("global", {})
+        ph = met.get("proportional_hazards") or {}
+        glob = ph.get("global") or {}
         out.append(
             Paragraph(
                 f"Concordance {_f(met.get('concordance'), 3)} "
@@ -881,13 +881,13 @@ def limitations(trajectories: pd.DataFrame, models: Sequence[ModelOutput]) -> li
             continue
         if m.metrics.get("usable") is False or m.metrics.get("converged") is False:
             out.append(f"{m.name}: the fit did not converge or is not usable.")
-        glob = m.metrics.get("proportional_hazards", {}).get("global", {})
+        glob = (m.metrics.get("proportional_hazards") or {}).get("global") or {}
         if glob.get("p_value") is not None and glob["p_value"] < 0.05:
             out.append(
                 f"{m.name}: the proportional-hazards assumption is rejected (global p = "
                 f"{_p(glob['p_value'])}); hazard ratios are averages over time."
             )
-        ss = m.metrics.get("sample_size", {})
+        ss = m.metrics.get("sample_size") or {}
         if ss.get("sufficient") is False:
             out.append(
                 f"{m.name}: n = {ss.get('n_available')} is below the Riley et al. minimum of "
@@ -947,6 +947,9 @@ def build_document(
             if not m.metrics:
                 blocks.append(Heading(f"{m.name}", 3, m.name))
                 blocks.append(Paragraph("No outputs in data/models/ for this entry yet."))
+            elif m.metrics.get("estimable") is False:
+                blocks.append(Heading(f"{m.name}", 3, m.name))
+                blocks.append(Paragraph(f"not estimable: {m.metrics.get('reason', '')}"))
             elif family == "mixed":
                 blocks.extend(mixed_section(m, trajectories, i))
             elif family == "prediction":

@@ -10,6 +10,11 @@ the ``fit`` block, and writes (``docs/outputs.md``, *Models*):
 - ``metrics.json``: n, convergence and every warning, the family's fit figures;
 - ``<table>.csv`` for every extra table of the fit.
 
+A model whose data cannot support it (empty or too small analysis set, no events, one outcome
+class, constant outcome, degenerate design: :class:`~pipeline.models.base.NotEstimable`) does
+not fail the stage: its ``metrics.json`` says ``"estimable": false`` with a one-line
+``"reason"`` and its ``coefficients.csv`` has the columns and no rows (``docs/robustness.md``).
+
 Each family selects its own analysis set from the two tables (mixed models: trajectories with
 research consent, administrations linked to a trajectory at intake, interim or end; see
 :func:`pipeline.models.mixed._mixed.build_mixed_analysis_set`) and reports every selection step in
@@ -39,7 +44,9 @@ from pipeline.models.base import (
     FitResult,
     ModelError,
     ModelInputs,
+    NotEstimable,
     check_fit_result,
+    not_estimable_result,
 )
 
 #: Significant digits of every number written by the stage.
@@ -63,15 +70,27 @@ class FitParams:
 def fit_entry(name: str, entry: Mapping[str, Any], inputs: ModelInputs) -> FitResult:
     """Build the model of ``models.<name>`` and fit it (pure: no file is read or written).
 
-    The metrics gain ``model`` (registry key) and ``name`` (entry); the result is checked
-    against the output contract before it is returned.
+    The metrics gain ``model`` (registry key), ``name`` (entry) and ``estimable``; the result
+    is checked against the output contract before it is returned. A model that raises
+    :class:`~pipeline.models.base.NotEstimable` (its data cannot support it) gives the
+    not-estimable result (``estimable: false``, its ``reason``, empty coefficients) instead of
+    an error; bad parameters (:class:`~pipeline.errors.ParamsError` from the registry) and
+    every other :class:`~pipeline.models.base.ModelError` still fail.
     """
     model = registry.build(name, entry)
     try:
         result = model.fit(inputs)
+    except NotEstimable as exc:
+        result = not_estimable_result(exc)
     except ModelError as exc:
         raise ModelError(f"models.{name}: {exc}") from exc
-    metrics = {"name": name, "model": str(entry["model"]), **result.metrics}
+    metrics = {
+        "name": name,
+        "model": str(entry["model"]),
+        "family": registry.family_of(str(entry["model"])),
+        "estimable": True,
+        **result.metrics,
+    }
     result = FitResult(coefficients=result.coefficients, metrics=metrics, tables=result.tables)
     check_fit_result(result, f"models.{name}")
     return result

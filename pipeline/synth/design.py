@@ -56,10 +56,15 @@ def _course(
 
     log_hr = {name: math.log(hr) for name, hr in dropout.hazard_ratio.items()}
     hazard = dropout.rate_per_year * np.exp(linear_predictor(frame, log_hr))
-    dropout_days = dropout.min_days + np.rint(
-        rng.standard_exponential(n) / hazard * DAYS_PER_YEAR
-    ).astype(np.int64)
-    is_dropout = dropout_days < planned_days
+    exponential = rng.standard_exponential(n)  # drawn also without drop-outs: same stream
+    if dropout.rate_per_year > 0:
+        dropout_days = dropout.min_days + np.rint(exponential / hazard * DAYS_PER_YEAR).astype(
+            np.int64
+        )
+        is_dropout = dropout_days < planned_days
+    else:
+        dropout_days = planned_days
+        is_dropout = np.zeros(n, dtype=bool)
     duration = np.where(is_dropout, dropout_days, planned_days)
 
     u = rng.random(n)

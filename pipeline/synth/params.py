@@ -341,14 +341,16 @@ class Ssd12Effects:
 class DropoutEffects:
     """Drop-out time: ``min_days`` plus an exponential time with hazard
     ``rate_per_year · Π hazard_ratio^x`` (proportional hazards); a drop-out before the planned
-    end ends the trajectory as ``voortijdig``."""
+    end ends the trajectory as ``voortijdig``. ``rate_per_year: 0`` gives an export without
+    drop-outs."""
 
     rate_per_year: float
     hazard_ratio: Mapping[str, float]
     min_days: int
 
     def __post_init__(self) -> None:
-        _positive(self.rate_per_year, "effects.dropout.rate_per_year")
+        if not self.rate_per_year >= 0:
+            raise ParamsError("params.yaml 'synth.effects.dropout.rate_per_year' must be >= 0")
         _covariates(self.hazard_ratio, "effects.dropout.hazard_ratio")
         for name, hr in self.hazard_ratio.items():
             _positive(hr, f"effects.dropout.hazard_ratio.{name}")

@@ -48,7 +48,13 @@ import patsy
 import scipy.stats
 import threadpoolctl
 
-from pipeline.models.base import COEFFICIENT_COLUMNS, FitResult, ModelError, ModelInputs
+from pipeline.models.base import (
+    COEFFICIENT_COLUMNS,
+    FitResult,
+    ModelError,
+    ModelInputs,
+    NotEstimable,
+)
 from pipeline.models.mixed import _lmm, _lmm_inference
 
 #: Timepoints whose measurements enter the models (during treatment).
@@ -189,14 +195,18 @@ def build_design(frame: pd.DataFrame, spec: MixedSpec) -> Design:
     """
     if spec.groups not in frame.columns:
         raise ModelError(f"analysis set has no grouping column '{spec.groups}'")
+    if len(frame) == 0:
+        raise NotEstimable("the analysis set is empty (no measurement of a selected trajectory)")
     data = frame.copy()
     for column, reference in spec.reference_levels.items():
         if column not in data.columns:
             continue
         present = sorted(str(v) for v in data[column].dropna().unique())
-        if present and reference not in present:
-            raise ModelError(
-                f"reference level '{reference}' of {column} does not occur in the analysis set"
+        if len(present) > 1 and reference not in present:
+            # With one level the factor is constant and its column is dropped as aliased.
+            raise NotEstimable(
+                f"reference level '{reference}' of {column} does not occur in the analysis set "
+                f"({len(present)} other levels): its contrasts are not estimable"
             )
         levels = [reference, *(v for v in present if v != reference)]
         data[column] = pd.Categorical(data[column].astype("object"), categories=levels)
@@ -217,8 +227,21 @@ def build_design(frame: pd.DataFrame, spec: MixedSpec) -> Design:
     if groups.isna().any():
         raise ModelError(f"grouping column '{spec.groups}' has missing values")
     if len(kept) == 0:
-        raise ModelError("the analysis set is empty after dropping incomplete rows")
+        raise NotEstimable("the analysis set is empty after dropping incomplete rows")
     x = x_frame.to_numpy(dtype=float)
+    y = y_frame.to_numpy(dtype=float).ravel()
+    n_groups = int(groups.nunique())
+    if n_groups < 2:
+        raise NotEstimable(f"{n_groups} group(s) of {spec.groups}: at least 2 are needed")
+    if len(kept) <= n_groups:
+        # lme4's check.nobs.vs.nlev: as many groups as measurements leaves the random effects
+        # and the residual variance unidentifiable (e.g. intake measurements only).
+        raise NotEstimable(
+            f"{len(kept)} measurements for {n_groups} groups of {spec.groups}: the random "
+            "effects need more measurements than groups"
+        )
+    if float(np.ptp(y)) == 0.0:
+        raise NotEstimable(f"the outcome is constant over {len(kept)} measurements")
     names = tuple(str(c) for c in x_frame.columns)
     keep = estimable_columns(x)
     info = x_frame.design_info
@@ -227,8 +250,13 @@ def build_design(frame: pd.DataFrame, spec: MixedSpec) -> Design:
         term: positions[np.arange(x.shape[1])[piece]][keep[piece]]
         for term, piece in info.term_name_slices.items()
     }
+    if int(keep.sum()) >= len(kept):
+        raise NotEstimable(
+            f"{len(kept)} measurements for {int(keep.sum())} estimable fixed effects: "
+            "no residual degrees of freedom"
+        )
     return Design(
-        y=y_frame.to_numpy(dtype=float).ravel(),
+        y=y,
         x=x[:, keep],
         z=z_frame.to_numpy(dtype=float),
         groups=groups.astype(str).to_numpy(),
@@ -620,7 +648,10 @@ def fit_mixed(
         and measurements, convergence, every warning, REML criterion, variance components,
         their correlation, the ICC at time 0 and the likelihood-ratio tests.
     """
-    design = build_design(frame, spec)
+    try:
+        design = build_design(frame, spec)
+    except NotEstimable as exc:
+        raise NotEstimable(exc.reason, {"analysis_set": dict(flow or {}), **exc.details}) from exc
     n_obs = len(design.y)
     n_groups = int(pd.Series(design.groups).nunique())
     n_re = n_groups * design.z.shape[1]

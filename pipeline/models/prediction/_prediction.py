@@ -65,7 +65,14 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from pipeline.models.base import COEFFICIENT_COLUMNS, FitResult, Model, ModelError, ModelInputs
+from pipeline.models.base import (
+    COEFFICIENT_COLUMNS,
+    FitResult,
+    Model,
+    ModelError,
+    ModelInputs,
+    NotEstimable,
+)
 from pipeline.models.prediction import _prediction_metrics as pm
 from pipeline.models.prediction import _samplesize as samplesize
 from pipeline.models.prediction._prediction_engine import (
@@ -247,7 +254,10 @@ def build_prediction_set(
         "analysed": int(rows.sum()),
     }
     if not rows.any():
-        raise ModelError(f"no trajectory left to analyse for target '{target}'")
+        raise NotEstimable(
+            f"no trajectory left to analyse for target '{target}'",
+            {"analysis_set": {k: v for k, v in flow.items() if v is not None}},
+        )
     selected = trajectories.loc[rows]
     if kind == "binary":
         y = selected[target].astype("string").isin(list(positive)).to_numpy(dtype=float)
@@ -632,18 +642,30 @@ class PredictionModel(Model):
         return FitResult(coefficients=coefficients, metrics=metrics, tables=tables)
 
     def _check_splittable(self, dataset: PredictionSet) -> None:
+        """Raise :class:`NotEstimable` when the analysis set cannot be validated as set up:
+        fewer clients than folds, an outcome class with fewer members than folds, or a
+        constant continuous target."""
         clients = len(set(dataset.groups.tolist()))
         folds = self.folds if self.validation == "nested_cv" else self.inner_folds
+        details = {"analysis_set": dataset.flow, "n": len(dataset.y)}
         if clients < folds:
-            raise ModelError(f"{clients} clients analysed; validation needs at least {folds}")
+            raise NotEstimable(
+                f"{clients} clients analysed; validation needs at least {folds}", details
+            )
         if self.kind == "binary":
             events = int(dataset.y.sum())
             smallest = min(events, len(dataset.y) - events)
             if smallest < folds:
-                raise ModelError(
+                raise NotEstimable(
                     f"target '{self.target}': {events} events among {len(dataset.y)} analysed "
-                    f"trajectories; each outcome class needs at least {folds} (one per fold)"
+                    f"trajectories; each outcome class needs at least {folds} (one per fold)",
+                    {**details, "events": events},
                 )
+        elif float(np.ptp(dataset.y)) == 0.0:
+            raise NotEstimable(
+                f"target '{self.target}' is constant over {len(dataset.y)} analysed trajectories",
+                details,
+            )
 
     def _performance(self, evaluation: Evaluation) -> dict[str, dict[str, float | None]]:
         names = pm.BINARY_MEASURES if self.kind == "binary" else pm.CONTINUOUS_MEASURES

@@ -285,6 +285,30 @@ def number(value: Any) -> float | None:
     return result if math.isfinite(result) else None
 
 
+def wilson_interval(proportion: float, n: int, z: float) -> tuple[float, float]:
+    """Wilson score interval of an observed ``proportion`` of ``n`` (Wilson 1927).
+
+    The bounds are clipped to [0, 1] and to the estimate, so that ``0 <= low <= proportion <=
+    high <= 1`` holds exactly also in floating point: at a proportion of exactly 0 or 1 the
+    closed form gives a bound a rounding error (about 1e-17) beyond the estimate.
+
+    Parameters
+    ----------
+    proportion
+        Observed share of successes, in [0, 1].
+    n
+        Number of observations (at least 1).
+    z
+        Standard-normal quantile of the interval (1.96 for 95%).
+    """
+    denominator = 1.0 + z * z / n
+    centre = (proportion + z * z / (2 * n)) / denominator
+    half = z * math.sqrt(proportion * (1 - proportion) / n + z * z / (4 * n * n)) / denominator
+    low = min(max(centre - half, 0.0), proportion)
+    high = max(min(centre + half, 1.0), proportion)
+    return low, high
+
+
 def calibration_bins(
     y: np.ndarray, pred: np.ndarray, kind: str, bins: int, level: float
 ) -> pd.DataFrame:
@@ -304,9 +328,7 @@ def calibration_bins(
         n = len(obs)
         mean = float(obs.mean())
         if kind == "binary":
-            centre = (mean + z * z / (2 * n)) / (1 + z * z / n)
-            half = z * math.sqrt(mean * (1 - mean) / n + z * z / (4 * n * n)) / (1 + z * z / n)
-            low, high = centre - half, centre + half
+            low, high = wilson_interval(mean, n, z)
         elif n > 1:
             half = float(stats.t.ppf(0.5 + level / 2.0, n - 1)) * float(obs.std(ddof=1)) / n**0.5
             low, high = mean - half, mean + half

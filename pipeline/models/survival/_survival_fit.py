@@ -59,7 +59,7 @@ from lifelines.exceptions import ConvergenceError, ConvergenceWarning
 from lifelines.statistics import multivariate_logrank_test, proportional_hazard_test
 from lifelines.utils import concordance_index
 
-from pipeline.models.base import COEFFICIENT_COLUMNS, ModelError
+from pipeline.models.base import COEFFICIENT_COLUMNS, ModelError, NotEstimable
 
 TimeTransform = Literal["km", "rank", "identity", "log"]
 PHTestMethod = Literal["exact", "approximate"]
@@ -469,10 +469,12 @@ def fit_cox(
         )
         if e_all[keep].sum() == 0 or not usable:
             why = "no events" if e_all[keep].sum() == 0 else "no estimable term"
-            messages.append(f"{why}: the Cox model is not estimable")
-            metrics.update(_empty_fit_metrics(status="not_estimable"))
             metrics.update(messages=messages, warnings=captured)
-            return CoxResult(_coefficient_frame(design.terms, None), metrics, {})
+            raise NotEstimable(
+                f"{why} among {int(keep.sum())} analysed trajectories: the Cox model is not "
+                "estimable",
+                metrics,
+            )
         data = x_all.loc[keep, usable].reset_index(drop=True)
         data["_T"] = t_all[keep]
         data["_E"] = e_all[keep]

@@ -46,7 +46,7 @@ import math
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, Literal, Self
 
-from pipeline.models.base import FitResult, Model, ModelError, ModelInputs
+from pipeline.models.base import FitResult, Model, ModelError, ModelInputs, NotEstimable
 from pipeline.models.survival import _survival, _survival_fit
 
 
@@ -153,7 +153,11 @@ class CoxPH(Model):
             ph_time_transform=self.ph_time_transform,
             ph_test=self.ph_test,
         )
-        result = _survival_fit.fit_cox(analysis.frame, spec)
+        try:
+            result = _survival_fit.fit_cox(analysis.frame, spec)
+        except NotEstimable as exc:
+            details = {"family": self.family, "outcome": self.outcome, **exc.details}
+            raise NotEstimable(exc.reason, {"analysis_set": analysis.flow, **details}) from exc
         settings: dict[str, Any] = {}
         if self.outcome == "improvement":
             settings = {

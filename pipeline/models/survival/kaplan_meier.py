@@ -52,7 +52,14 @@ from typing import Any, ClassVar, Self
 import numpy as np
 import pandas as pd
 
-from pipeline.models.base import COEFFICIENT_COLUMNS, FitResult, Model, ModelError, ModelInputs
+from pipeline.models.base import (
+    COEFFICIENT_COLUMNS,
+    FitResult,
+    Model,
+    ModelError,
+    ModelInputs,
+    NotEstimable,
+)
 from pipeline.models.survival import _survival, _survival_fit
 
 
@@ -128,8 +135,11 @@ class KaplanMeier(Model):
         grid = np.arange(0.0, top + 1e-9, self.risk_table_step_years)
         messages: list[str] = []
         if len(frame) == 0:
-            messages.append("the analysis set is empty: no curve can be estimated")
-        elif event.sum() == 0:
+            raise NotEstimable(
+                "the analysis set is empty: no curve can be estimated",
+                {"analysis_set": analysis.flow, "n": 0, "events": 0},
+            )
+        if event.sum() == 0:
             messages.append("no events in the analysis set: every curve stays at 1")
         strata: dict[str, dict[str, Any]] = {}
         coefficient_rows: list[list[Any]] = []
