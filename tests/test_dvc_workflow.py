@@ -89,7 +89,7 @@ def test_uncached_metrics_and_plots_are_tracked_by_git() -> None:
     """`dvc metrics diff` / `dvc plots diff` / `dvc exp show` read HEAD's copy from git."""
     uncached = [
         path
-        for kind in ("metrics", "plots", "outs")
+        for kind in ("metrics", "plots")
         for path, props in _declared(kind)
         if props.get("cache") is False
     ]

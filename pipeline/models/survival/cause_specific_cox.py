@@ -40,7 +40,7 @@ from typing import Any, ClassVar, Literal, Self
 import numpy as np
 import pandas as pd
 
-from pipeline.models.base import FitResult, Model, ModelError, ModelInputs
+from pipeline.models.base import FitResult, Model, ModelError, ModelInputs, NotEstimable
 from pipeline.models.survival import _survival, _survival_fit
 
 
@@ -145,9 +145,15 @@ class CauseSpecificCox(Model):
         factor_tables: list[pd.DataFrame] = []
         residuals: list[pd.DataFrame] = []
         per_cause: dict[str, Any] = {}
+        not_estimable: dict[str, str] = {}
         for cause in causes:
             part = frame.assign(event=(frame["cause"] == cause).astype(np.int64))
-            result = _survival_fit.fit_cox(part, spec)
+            try:
+                result = _survival_fit.fit_cox(part, spec)
+            except NotEstimable as exc:
+                # One cause without events (no referrals in a small export) leaves the others.
+                not_estimable[cause] = exc.reason
+                continue
             table = result.coefficients.copy()
             table["term"] = cause + ":" + table["term"].astype(str)
             coefficients.append(table)
@@ -162,7 +168,11 @@ class CauseSpecificCox(Model):
                     extra.insert(0, "cause", cause)
                     sink.append(extra)
         if not coefficients:
-            raise ModelError(f"no events of any cause of {self.outcome}: nothing to fit")
+            reasons = "; ".join(f"{c}: {r}" for c, r in not_estimable.items())
+            raise NotEstimable(
+                f"no cause of {self.outcome} could be estimated"
+                + (f" ({reasons})" if reasons else "")
+            )
         settings: dict[str, Any] = {}
         if self.outcome == "improvement":
             settings = {
@@ -186,6 +196,7 @@ class CauseSpecificCox(Model):
             "analysis_set": analysis.flow,
             "fine_gray": "not fitted: no maintained Python implementation in the environment",
             "by_cause": per_cause,
+            "causes_not_estimable": not_estimable,
         }
         tables: dict[str, pd.DataFrame] = {}
         if ph_tables:
