@@ -172,3 +172,15 @@ def test_example_inputs_are_not_shared_state(inputs: ModelInputs) -> None:
     model = registry.get("mixed_lm").example()
     copied = ModelInputs(copy.deepcopy(inputs.scores), copy.deepcopy(inputs.trajectories), 7)
     pd.testing.assert_frame_equal(model.fit(inputs).coefficients, model.fit(copied).coefficients)
+
+
+def test_simulated_inputs_carry_every_score_column() -> None:
+    """So that an entry for any scored outcome can pass the contract tests."""
+    from pipeline.instruments.registry import SCORE_COLUMNS
+
+    data = simulate_inputs(120, seed=1)
+    assert [c for c in SCORE_COLUMNS if c not in data.scores.columns] == []
+    continuous = [c for c in SCORE_COLUMNS if c != "phq15_severity"]
+    for column in continuous:
+        assert data.scores[column].notna().sum() > 50, column
+        assert f"{column}_change" in data.trajectories, column

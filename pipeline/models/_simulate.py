@@ -131,9 +131,42 @@ RAND36_EFFECTS: Mapping[str, OutcomeTruth] = {
     )
 }
 
+#: The other score columns (SSD-12 subscales, EQ-5D-3L index, RAND-36 health change, PHQ-15
+#: total, CQ-index grade), planted simply so that a model of any scored outcome has inputs for
+#: the contract tests; drawn from a third generator so that the data above stay as they were.
+OTHER_EFFECTS: Mapping[str, OutcomeTruth] = {
+    name: OutcomeTruth(
+        intercept=level,
+        time=gain,
+        main={"comorbid_depression": sd / 4.0},
+        by_time={"comorbid_asd": -gain / 3.0},
+        sd_intercept=sd,
+        sd_slope=sd / 3.0,
+        correlation=-0.1,
+        sd_residual=sd / 2.0,
+    )
+    for name, level, gain, sd in (
+        ("ssd12_cognitive", 9.5, -1.0, 3.0),
+        ("ssd12_affective", 9.5, -1.2, 3.0),
+        ("ssd12_behavioural", 9.0, -0.8, 3.0),
+        ("eq5d3l_index", 0.55, 0.06, 0.15),
+        ("rand36_hc", 45.0, 8.0, 20.0),
+        ("phq15_total", 13.0, -1.5, 4.0),
+        ("cqi_grade", 7.4, 0.0, 1.2),
+    )
+}
+
 #: Every planted outcome: the SSD-12 and EQ-5D ones first (their draws come first, so that
-#: adding instruments leaves their data unchanged), then the RAND-36 scales.
-ALL_EFFECTS: Mapping[str, OutcomeTruth] = {**DEFAULT_EFFECTS, **RAND36_EFFECTS}
+#: adding instruments leaves their data unchanged), then the RAND-36 scales, then the others.
+ALL_EFFECTS: Mapping[str, OutcomeTruth] = {**DEFAULT_EFFECTS, **RAND36_EFFECTS, **OTHER_EFFECTS}
+
+#: PHQ-15 severity bands of the total (Kroenke et al. 2002), as the scorer labels them.
+PHQ15_SEVERITY: tuple[tuple[float, str], ...] = (
+    (5.0, "minimal"),
+    (10.0, "low"),
+    (15.0, "medium"),
+    (float("inf"), "high"),
+)
 
 #: Reliable-change norms per outcome for ``S_rci`` and ``S_category`` (Jacobson & Truax 1991),
 #: as the score stage's defaults in params.yaml: direction of improvement, SD at intake (``None``:
@@ -147,6 +180,7 @@ CHANGE_NORMS: Mapping[str, tuple[Direction, float | None, float, float | None]] 
     ),
     "eq5d5l_index": ("higher_is_better", None, 0.70, None),
     "eq5d_vas": ("higher_is_better", None, 0.70, None),
+    "phq15_total": ("lower_is_better", None, 0.80, None),
 }
 
 #: Instrument carrying each outcome column.
@@ -155,6 +189,13 @@ OUTCOME_INSTRUMENT: Mapping[str, str] = {
     "eq5d5l_index": "eq5d5l",
     "eq5d_vas": "eq5d5l",
     **{name: "rand36" for name in RAND36_EFFECTS},
+    "ssd12_cognitive": "ssd12",
+    "ssd12_affective": "ssd12",
+    "ssd12_behavioural": "ssd12",
+    "eq5d3l_index": "eq5d3l",
+    "rand36_hc": "rand36",
+    "phq15_total": "phq15",
+    "cqi_grade": "cqi",
 }
 
 
@@ -219,11 +260,17 @@ def simulate_inputs(
     years = visits["days_from_start"].to_numpy() / 365.25
     rows = visits["row"].to_numpy()
     first = {k: v for k, v in effects.items() if k in DEFAULT_EFFECTS}
-    extra = {k: v for k, v in effects.items() if k not in DEFAULT_EFFECTS}
+    extra = {k: v for k, v in effects.items() if k in RAND36_EFFECTS}
+    other = {
+        k: v for k, v in effects.items() if k not in DEFAULT_EFFECTS and k not in RAND36_EFFECTS
+    }
     parts = [_administrations(rng, traj, visits, rows, years, first, missing_rate)]
     if extra:
         extra_rng = np.random.default_rng([seed, 1])
         parts.append(_administrations(extra_rng, traj, visits, rows, years, extra, missing_rate))
+    if other:
+        other_rng = np.random.default_rng([seed, 2])
+        parts.append(_administrations(other_rng, traj, visits, rows, years, other, missing_rate))
     long = pd.concat([p for p in parts if len(p)], ignore_index=True)
     outcome_columns = list(effects)
     scores_frame = long[
@@ -238,6 +285,12 @@ def simulate_inputs(
         ]
     ].sort_values(["client_key", "instrument", "completed_at"], kind="stable")
     scores_frame = scores_frame.reset_index(drop=True)
+    if "phq15_total" in scores_frame:
+        total = scores_frame["phq15_total"]
+        bands = pd.Series(pd.NA, index=total.index, dtype="string")
+        for upper, label in reversed(PHQ15_SEVERITY):
+            bands = bands.mask(total.notna() & (total < upper), label)
+        scores_frame["phq15_severity"] = bands
     traj = _add_change_columns(traj, scores_frame, outcome_columns)
     return ModelInputs(scores=scores_frame, trajectories=traj, seed=seed)
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pipeline.models._simulate import simulate_inputs
+from pipeline.models._simulate import DEFAULT_EFFECTS, simulate_inputs
 from pipeline.models.mixed._mixed import build_mixed_analysis_set
 
 HERE = Path(__file__).resolve().parent
@@ -33,7 +33,7 @@ COLUMNS = [
 
 def main() -> None:
     """Simulate, select the SSD-12 analysis set and write ``rom_like.csv`` next to this file."""
-    inputs = simulate_inputs(N_TRAJECTORIES, seed=SEED)
+    inputs = simulate_inputs(N_TRAJECTORIES, seed=SEED, effects=DEFAULT_EFFECTS)
     frame = build_mixed_analysis_set(inputs, "ssd12_total").frame[COLUMNS]
     frame = frame.astype({c: "float64" for c in COLUMNS[6:] + ["age_at_start"]})
     frame.to_csv(HERE / "rom_like.csv", index=False, float_format="%.17g", lineterminator="\n")
