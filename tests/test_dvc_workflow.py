@@ -19,7 +19,7 @@ from typing import Any
 
 import pytest
 import yaml
-from conftest import BIN, subprocess_env
+from conftest import BIN, stale_stages, subprocess_env
 from dvc.utils.serialize import modify_yaml
 
 from pipeline.config import PARAMS_PATH, ROOT
@@ -99,18 +99,6 @@ def test_uncached_metrics_and_plots_are_tracked_by_git() -> None:
             ["git", "check-ignore", "-q", "--no-index", path], cwd=ROOT, check=False
         )
         assert ignored.returncode == 1, f"{path} is cache: false but git-ignored"
-
-
-def stale_stages(status: dict[str, Any]) -> dict[str, Any]:
-    """``dvc status --json`` less what is expected after a full run: a stage declared
-    ``always_changed`` (``pseudonym_key``: the key lives outside DVC's sight, so its fingerprint
-    is taken on every run) is reported as "always changed" and nothing else."""
-    always = {name for name, stage in _dvc_yaml()["stages"].items() if stage.get("always_changed")}
-    return {
-        name: entries
-        for name, entries in status.items()
-        if not (name in always and entries == ["always changed"])
-    }
 
 
 def test_stale_stages_ignores_only_an_always_changed_stage_that_is_otherwise_fresh() -> None:
