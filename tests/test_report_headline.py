@@ -111,3 +111,30 @@ def test_headline_metric_is_small_and_pools_years() -> None:
     assert got["models"]["b_pred"] == {"auc": 0.712346}
     assert got["models"]["a_mixed"] == {"lrt_blk_p": 0.01}
     assert got["models"]["c_new"] == {"fitted": 0}
+
+
+def test_competing_risk_models_have_a_headline_figure() -> None:
+    cif = ModelOutput(
+        "dropout_cif",
+        "survival",
+        "cumulative_incidence",
+        metrics={"causes": ["dropout", "regular"], "events": {"dropout": 5, "regular": 9}},
+        coefficients=pd.DataFrame(
+            {
+                "term": ["cif_at_1y[dropout][all]", "cif_at_2y[dropout][all]",
+                         "cif_at_2y[dropout][sex=m]", "cif_at_2y[regular][all]"],
+                "estimate": [0.1, 0.264, 0.3, 0.6],
+            }
+        ),
+    )  # fmt: skip
+    cs = ModelOutput(
+        "dropout_cs_cox",
+        "survival",
+        "cause_specific_cox",
+        metrics={"causes": ["dropout"], "by_cause": {"dropout": {"concordance": 0.61}}},
+    )
+    got = headline_metrics(pd.DataFrame({"client_key": [], "status": []}), [cif, cs])["models"]
+    assert got == {
+        "dropout_cif": {"cif_at_2y_dropout": 0.264},
+        "dropout_cs_cox": {"concordance_dropout": 0.61},
+    }

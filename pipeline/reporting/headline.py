@@ -104,10 +104,25 @@ def _main_figure(model: ModelOutput) -> dict[str, Any]:
             if value is not None:
                 out[f"lrt_{name}_p"] = _round(value)
     elif model.family == "survival":
-        if isinstance(m.get("concordance"), int | float):
+        causes = [str(c) for c in m.get("causes", []) or []]
+        if model.model == "cumulative_incidence" and causes and model.coefficients is not None:
+            # the first cause's incidence at the last landmark, all trajectories
+            rows = model.coefficients[
+                model.coefficients["term"].astype(str).str.endswith(f"[{causes[0]}][all]")
+            ]
+            if len(rows):
+                term = str(rows["term"].iloc[-1]).split("[")[0]  # cif_at_2y
+                out[f"{term}_{causes[0]}"] = _round(float(rows["estimate"].iloc[-1]))
+        elif isinstance(m.get("concordance"), int | float):
             out["concordance"] = _round(m["concordance"])
         elif isinstance(m.get("events"), int | float):
             out["events"] = _round(m["events"])
+        elif isinstance(m.get("events"), Mapping) and causes:
+            out[f"events_{causes[0]}"] = _round(m["events"].get(causes[0]))
+        elif isinstance(m.get("by_cause"), Mapping) and causes:
+            first = m["by_cause"].get(causes[0], {}) or {}
+            if isinstance(first.get("concordance"), int | float):
+                out[f"concordance_{causes[0]}"] = _round(first["concordance"])
     return out
 
 
