@@ -18,7 +18,7 @@ from pipeline.errors import ExportError, ParamsError
 from pipeline.ingest import IngestParams, ingest_tables
 from pipeline.ingest.identifiers import elevens_test, scan_names, text_flags
 from pipeline.ingest.params import PseudonymParams
-from pipeline.ingest.tables import conflicting_duplicates, group_rare_texts
+from pipeline.ingest.tables import SHARE_STOP_MIN_ROWS, conflicting_duplicates, group_rare_texts
 from pipeline.io.export_readers import (
     CsvOptions,
     FieldCountError,
@@ -320,8 +320,15 @@ def test_conflicting_duplicates_are_all_named() -> None:
 
 def test_value_map_file_map_and_share() -> None:
     row = dict(TRAJ, end_reason="Afgerond")
+    many = [
+        dict(row, client_id=f"C{i:04d}", trajectory_id=f"T{i:04d}")
+        for i in range(SHARE_STOP_MIN_ROWS)
+    ]
     with pytest.raises(ExportError, match="most common reason: unknown end_reason value"):
-        ingest_tables(_raw([row]), IngestParams(export_date="2024-12-31"), KEY)
+        ingest_tables(_raw(many), IngestParams(export_date="2024-12-31"), KEY)
+    # Fewer bad rows than SHARE_STOP_MIN_ROWS: quarantined with their reason, the run goes on.
+    few = ingest_tables(_raw([row]), IngestParams(export_date="2024-12-31"), KEY)
+    assert few.accounting["trajectories"]["rows_quarantined"] == 1
     mapped = IngestParams(
         export_date="2024-12-31", value_map={"end_reason": {"afgerond": "regular"}}
     )

@@ -289,6 +289,13 @@ def test_real_command_line_error_has_no_traceback() -> None:
 # ------------------------------------------------------------------------------------------
 
 
+def _no_fingerprint(tmp_path: Path) -> list[str]:
+    """Stage arguments pointing the key-fingerprint check at a file that does not exist, so the
+    test never reads the project's own ``data/interim/pseudonym_key.json`` (present after
+    ``make repro``)."""
+    return ["--fingerprint-file", str(tmp_path / "no-fingerprint.json")]
+
+
 def _params_file(tmp_path: Path, export: Path, **pseudonym: str) -> Path:
     lines = ["ingest:", f"  export_dir: {export}"]
     if pseudonym:
@@ -305,7 +312,15 @@ def test_stage_writes_tables_quarantine_and_accounting(
     monkeypatch.setenv("ROM_PSEUDONYM_KEY", STAGE_KEY)
     export = _copy_good(tmp_path)
     out = tmp_path / "data" / "interim" / "ingested"
-    stage.main(["--params", str(_params_file(tmp_path, export)), "--out", str(out)])
+    stage.main(
+        [
+            "--params",
+            str(_params_file(tmp_path, export)),
+            "--out",
+            str(out),
+            *_no_fingerprint(tmp_path),
+        ]
+    )
     assert sorted(p.name for p in out.iterdir()) == [
         "accounting.json", "export.json", "quarantine.csv", "ssd12.parquet",
         "trajectories.parquet",
@@ -339,7 +354,7 @@ def test_stage_writes_nothing_when_the_export_is_bad(
     out = tmp_path / "data" / "interim" / "ingested"
     params = _params_file(tmp_path, CORPUS / "identifier_email")
     with pytest.raises(ExportError, match="direct identifiers"):
-        stage.main(["--params", str(params), "--out", str(out)])
+        stage.main(["--params", str(params), "--out", str(out), *_no_fingerprint(tmp_path)])
     assert not (tmp_path / "data").exists()
 
 
@@ -350,11 +365,11 @@ def test_stage_keeps_the_previous_output_when_a_rerun_fails(
     export = _copy_good(tmp_path)
     out = tmp_path / "out"
     params = _params_file(tmp_path, export)
-    stage.main(["--params", str(params), "--out", str(out)])
+    stage.main(["--params", str(params), "--out", str(out), *_no_fingerprint(tmp_path)])
     before = (out / "accounting.json").read_bytes()
     (export / "trajectories.csv").write_bytes(b"")
     with pytest.raises(ExportError):
-        stage.main(["--params", str(params), "--out", str(out)])
+        stage.main(["--params", str(params), "--out", str(out), *_no_fingerprint(tmp_path)])
     assert (out / "accounting.json").read_bytes() == before
     assert sorted(p.name for p in tmp_path.iterdir()) == ["export", "out", "params.yaml"]
 

@@ -15,6 +15,7 @@ Pure: model outputs in, mappings and frames out.
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -35,10 +36,16 @@ PREDICTION_MEASURES: tuple[str, ...] = (
 
 
 def _round(value: Any) -> Any:
-    """Floats to 6 decimals (stable diffs); whole numbers, flags and text unchanged."""
+    """Floats to 6 decimals (stable diffs), a non-finite float as ``None`` (JSON null);
+    whole numbers, flags and text unchanged."""
     if isinstance(value, float):
-        return round(value, 6)
+        return round(value, 6) if math.isfinite(value) else None
     return value
+
+
+def _finite(figures: dict[str, Any]) -> dict[str, Any]:
+    """``figures`` without the entries that are not numbers (a headline metric holds numbers)."""
+    return {k: v for k, v in figures.items() if v is not None}
 
 
 def headline(model: ModelOutput) -> dict[str, Any]:
@@ -153,11 +160,11 @@ def headline_metrics(trajectories: pd.DataFrame, models: Sequence[ModelOutput]) 
             if category in trajectories:
                 improved = trajectories.loc[done, category].isin(["recovered", "improved"])
                 figures["reliably_improved"] = _round(float(improved.mean()))
-        outcomes[score] = figures
+        outcomes[score] = _finite(figures)
     return {
         "data": data,
         "outcomes": outcomes,
-        "models": {m.name: _main_figure(m) for m in sorted(models, key=lambda m: m.name)},
+        "models": {m.name: _finite(_main_figure(m)) for m in sorted(models, key=lambda m: m.name)},
     }
 
 
