@@ -264,9 +264,16 @@ def variants() -> list[Variant]:
 # --------------------------------------------------------------------------- running
 
 
+#: The sweep's own pseudonym key. Exports the sweep changes after the generator wrote them (a
+#: table deleted, a dialect rewritten) no longer match their SYNTHETIC.json digests, so ingest
+#: rightly treats them as real exports, which need a key.
+SWEEP_KEY = "export sweep only: a fixed test key, never for real data"
+
+
 def env() -> dict[str, str]:
-    """The environment of every subprocess: the venv first on PATH, no pseudonym key."""
+    """The environment of every subprocess: the venv first on PATH, the sweep's own key."""
     out = {k: v for k, v in os.environ.items() if k != "ROM_PSEUDONYM_KEY"}
+    out["ROM_PSEUDONYM_KEY"] = SWEEP_KEY
     out["PATH"] = f"{BIN}{os.pathsep}{out.get('PATH', '')}"
     out.update(
         GIT_AUTHOR_NAME="sweep",
