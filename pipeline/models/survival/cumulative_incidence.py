@@ -56,7 +56,14 @@ from typing import Any, ClassVar, Literal, Self
 import numpy as np
 import pandas as pd
 
-from pipeline.models.base import COEFFICIENT_COLUMNS, FitResult, Model, ModelError, ModelInputs
+from pipeline.models.base import (
+    COEFFICIENT_COLUMNS,
+    FitResult,
+    Model,
+    ModelError,
+    ModelInputs,
+    NotEstimable,
+)
 from pipeline.models.survival import _competing, _survival
 from pipeline.models.survival.kaplan_meier import _labels
 
@@ -121,6 +128,12 @@ class CumulativeIncidenceModel(Model):
         """Build the competing-risks set and estimate the curves and tests."""
         analysis = _survival.build_competing_set(data, self.outcome_spec)
         frame = analysis.frame
+        if frame.empty:
+            raise NotEstimable(
+                f"the {self.outcome} analysis set is empty (no trajectories with research "
+                "consent and a start date)",
+                {"analysis_set": dict(analysis.flow)},
+            )
         missing = [g for g in self.groups if g not in frame.columns]
         if missing:
             raise ModelError(f"trajectories have no grouping column(s) {', '.join(missing)}")
