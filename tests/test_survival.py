@@ -653,6 +653,22 @@ def test_the_ph_test_flags_crossing_hazards() -> None:
     assert early > 0 > late  # beta(t) follows the planted sign change
 
 
+def test_a_singular_ph_information_matrix_leaves_the_test_undefined_not_a_crash() -> None:
+    """Too few events for the terms (a 40-client export: 6 drop-outs, 14 terms) can make the
+    exact PH test's information matrix singular; R's solve() stops there, here the tests that
+    need its inverse are NaN and the fit goes on."""
+    rng = np.random.default_rng(3)
+    time = rng.exponential(1.0, 30)
+    event = rng.random(30) < 0.5
+    x = np.column_stack([rng.integers(0, 2, 30), np.zeros(30)])  # a column without variation
+    exact = _survival_fit.zph_exact(x, time, event, np.zeros(2), "km")
+    assert np.isnan(exact.per_term).all()
+    assert math.isnan(exact.global_statistic)
+    assert math.isnan(_survival_fit.zph_block(exact, [0, 1]))
+    fine = _survival_fit.zph_exact(x[:, :1], time, event, np.zeros(1), "km")
+    assert np.isfinite(fine.per_term).all() and math.isfinite(fine.global_statistic)
+
+
 def test_end_to_end_synthetic_export_recovers_the_planted_opioid_hazard_ratio(
     tmp_path: Path,
 ) -> None:

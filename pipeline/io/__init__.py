@@ -89,10 +89,20 @@ def read_json(path: Path) -> Any:
     return json.loads(Path(path).read_text(encoding="utf-8"))
 
 
-def write_csv(frame: pd.DataFrame, path: Path) -> None:
-    """Write ``frame`` as plain UTF-8 CSV (comma, point decimal, ISO dates), atomically."""
+def write_csv(frame: pd.DataFrame, path: Path, float_format: str | None = None) -> None:
+    """Write ``frame`` as plain UTF-8 CSV (comma, point decimal, ISO dates), atomically.
+
+    ``float_format`` (e.g. ``"%.10g"``) formats float columns; by default Python's shortest
+    round-trip repr.
+    """
     with atomic_path(Path(path)) as tmp:
-        frame.to_csv(tmp, index=False, lineterminator="\n", date_format="%Y-%m-%d")
+        frame.to_csv(
+            tmp,
+            index=False,
+            lineterminator="\n",
+            date_format="%Y-%m-%d",
+            float_format=float_format,
+        )
 
 
 def read_quarantine(path: Path) -> pd.DataFrame:

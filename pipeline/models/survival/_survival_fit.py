@@ -687,6 +687,11 @@ def ph_tests(
             )
             statistics = dict(zip(terms, exact.per_term.tolist(), strict=True))
             global_statistic = exact.global_statistic
+            if not np.isfinite([*exact.per_term, global_statistic]).all():
+                message = (
+                    "the information matrix of the PH test is singular (too few events for "
+                    f"{len(terms)} terms): the tests that need its inverse are undefined"
+                )
             for column, members in (factors or {}).items():
                 positions = [terms.index(m) for m in members if m in terms]
                 if len(positions) >= 2:
@@ -854,10 +859,26 @@ def zph_exact(
     per_term = np.empty(p)
     for j in range(p):
         keep = [*range(p), p + j]
-        sub = full[keep]
-        per_term[j] = float(sub @ np.linalg.solve(info[np.ix_(keep, keep)], sub))
-    global_statistic = float(full @ np.linalg.solve(info, full))
+        per_term[j] = _score_statistic(full[keep], info[np.ix_(keep, keep)])
+    global_statistic = _score_statistic(full, info)
     return ZphExact(per_term, global_statistic, np.concatenate([u_beta, u_gamma]), info)
+
+
+def _score_statistic(u: np.ndarray, information: np.ndarray) -> float:
+    """u' I^-1 u, or NaN when I is computationally singular.
+
+    As R's ``solve``, which stops with 'system is computationally singular' when the
+    reciprocal condition number (1-norm) is below machine epsilon: with too few events for
+    the terms the statistic would be rounding noise (1e15 was seen), so it is undefined.
+    """
+    try:
+        inverse = np.linalg.inv(information)
+    except np.linalg.LinAlgError:
+        return math.nan
+    rcond = 1.0 / (np.linalg.norm(information, 1) * np.linalg.norm(inverse, 1))
+    if not rcond >= np.finfo(float).eps:
+        return math.nan
+    return float(u @ np.linalg.solve(information, u))
 
 
 def zph_block(result: ZphExact, columns: Sequence[int]) -> float:
@@ -869,7 +890,7 @@ def zph_block(result: ZphExact, columns: Sequence[int]) -> float:
     p = len(result.score) // 2
     keep = [*range(p), *(p + j for j in columns)]
     u = np.concatenate([np.zeros(p), result.score[p:]])[keep]
-    return float(u @ np.linalg.solve(result.information[np.ix_(keep, keep)], u))
+    return _score_statistic(u, result.information[np.ix_(keep, keep)])
 
 
 def _finite(value: float) -> float | None:
