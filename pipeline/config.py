@@ -24,6 +24,9 @@ DATA = ROOT / "data"
 RAW = DATA / "raw"
 INTERIM = DATA / "interim"
 PROCESSED = DATA / "processed"
+#: The export date ingest settled (ingest.export_date, else from the data and the export's
+#: metadata), read by the fit and report stages.
+EXPORT_JSON = INTERIM / "ingested" / "export.json"
 MODELS = DATA / "models"
 REPORTS = ROOT / "reports"
 METRICS = REPORTS / "metrics"

@@ -91,6 +91,27 @@ def test_effect_size_reading_guide() -> None:
     assert effect_word(0.8) == "groot"
 
 
+def test_default_year_comes_from_the_export_date_not_the_last_data_day() -> None:
+    """The walk-through case: ingest.export_date 2025-12-31, last questionnaire 30 December."""
+    traj = _frame(30, year=2025)
+    traj["end_date"] = pd.Timestamp("2025-12-30")
+    params = ReportParams(year=None, previous_years=0)
+    without = annual.annual_figures(traj, _scores(traj), params, ReportingParams())
+    assert without["year"] == 2024 and without["export_date"] == "2025-12-30"
+    with_date = annual.annual_figures(
+        traj, _scores(traj), params, ReportingParams(), export_date=pd.Timestamp("2025-12-31")
+    )
+    assert with_date["year"] == 2025 and with_date["export_date"] == "2025-12-31"
+    printed = annual.annual_figures(
+        traj,
+        _scores(traj),
+        ReportParams(year=None, previous_years=0, export_date="2026-01-05"),
+        ReportingParams(),
+        export_date=pd.Timestamp("2025-12-31"),
+    )
+    assert printed["year"] == 2025 and printed["export_date"] == "2026-01-05"
+
+
 # -- clients and flow --------------------------------------------------------------------------
 
 

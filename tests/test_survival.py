@@ -184,6 +184,17 @@ def test_export_date_defaults_to_the_latest_date_in_the_data_never_the_clock() -
         _survival.OutcomeSpec("dropout", export_date="31-31-2025")
 
 
+def test_the_export_date_ingest_settled_closes_follow_up_unless_the_model_sets_one() -> None:
+    inputs = dataclasses.replace(_dropout_inputs(), export_date=pd.Timestamp("2025-03-31"))
+    assert _survival.resolve_export_date(inputs, None) == pd.Timestamp("2025-03-31")
+    assert _survival.resolve_export_date(inputs, "2025-03-10") == pd.Timestamp("2025-03-10")
+    built = _survival.build_time_to_event(inputs, _survival.OutcomeSpec("dropout"))
+    assert built.export_date == "2025-03-31"
+    assert _timing(_by_key(built.frame), "c") == [395, 0]  # ongoing: censored 30 days later
+    default = _survival.build_time_to_event(_dropout_inputs(), _survival.OutcomeSpec("dropout"))
+    assert _timing(_by_key(default.frame), "c") == [365, 0]
+
+
 def _improvement_inputs() -> ModelInputs:
     trajectories = _trajectories(
         [

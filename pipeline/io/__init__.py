@@ -89,6 +89,14 @@ def read_json(path: Path) -> Any:
     return json.loads(Path(path).read_text(encoding="utf-8"))
 
 
+def read_export_date(path: Path) -> pd.Timestamp | None:
+    """The export date in ingest's ``export.json`` (``None`` when the file or date is absent)."""
+    if not Path(path).is_file():
+        return None
+    value = read_json(path).get("export_date")
+    return None if value is None else pd.Timestamp(str(value)).normalize()
+
+
 def write_csv(frame: pd.DataFrame, path: Path, float_format: str | None = None) -> None:
     """Write ``frame`` as plain UTF-8 CSV (comma, point decimal, ISO dates), atomically.
 

@@ -89,11 +89,17 @@ class ModelInputs:
     seed
         Seed for every random step of a fit (resampling, imputation, cross-validation folds).
         Deterministic models ignore it.
+    export_date
+        The export's cut-off day as ingest settled it (``data/interim/ingested/export.json``:
+        ``ingest.export_date``, else the latest administration day not after the day the files
+        were written); ``None`` when unknown (tests, a scored file). Survival models close
+        follow-up there unless their own ``export_date`` is set.
     """
 
     scores: pd.DataFrame
     trajectories: pd.DataFrame
     seed: int = 0
+    export_date: pd.Timestamp | None = None
 
 
 @dataclass(frozen=True)

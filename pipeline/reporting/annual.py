@@ -113,7 +113,8 @@ class ReportParams:
     publication_date
         ISO date printed as the publication date (never the clock).
     export_date
-        ISO date of the ROM export; ``None`` = the latest date in the data.
+        ISO date of the ROM export as printed; ``None`` = the export date ingest settled
+        (``ingest.export_date``, else from the data and the export's metadata).
     reference_values
         Earlier figures of the centre shown and compared in words (CQ-index rapportcijfer).
     reentry_window_years
@@ -749,6 +750,7 @@ def annual_figures(
     scores: pd.DataFrame,
     report: ReportParams,
     reporting: ReportingParams,
+    export_date: pd.Timestamp | None = None,
 ) -> dict[str, Any]:
     """The annual report's figures for the report year and the years before it.
 
@@ -758,6 +760,10 @@ def annual_figures(
         ``data/processed/trajectories.parquet`` and ``scores.parquet`` (left unchanged).
     report, reporting
         The ``report:`` and ``reporting:`` blocks.
+    export_date
+        The export date ingest settled (``data/interim/ingested/export.json``): the default
+        report year is the last calendar year ending on or before it. ``None``: the latest
+        date in the data stands in for it.
 
     Returns
     -------
@@ -774,7 +780,8 @@ def annual_figures(
     first_year = int(trajectories["start_date"].min().year)
     # Data without a complete calendar year (an export of a few months): the default report
     # year is the one year the data cover, in part (docs/robustness.md).
-    year = report_year(report.year, last)
+    cut_off = last if export_date is None else pd.Timestamp(export_date).normalize()
+    year = report_year(report.year, cut_off)
     if report.year is None:
         year = max(year, first_year)
     population = select_population(trajectories, report.population)
@@ -783,8 +790,8 @@ def annual_figures(
     if year < first_year or year > last.year:
         raise ValueError(f"report.year {year} is outside the data ({first_year}-{last.year})")
     years = report_years(year, report.previous_years, first_year)
-    export_date = (
-        last if report.export_date is None else _iso_date(report.export_date, "export_date")
+    printed_export_date = (
+        cut_off if report.export_date is None else _iso_date(report.export_date, "export_date")
     )
     if report.publication_date is not None:
         _iso_date(report.publication_date, "publication_date")
@@ -797,7 +804,7 @@ def annual_figures(
         "min_n": min_n,
         "data_until": last.date().isoformat(),
         "trajectories_in_population": suppress_count(len(population), min_n),
-        "export_date": export_date.date().isoformat(),
+        "export_date": printed_export_date.date().isoformat(),
         "publication_date": report.publication_date,
         "centre": {
             "name": report.centre_name,

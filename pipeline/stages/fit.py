@@ -137,8 +137,9 @@ def write_result(result: FitResult, folder: Path) -> None:
             io.write_csv(table, tmp / f"{table_name}.csv", float_format=f"%.{DIGITS}g")
 
 
-def read_inputs(processed: Path, seed: int) -> ModelInputs:
-    """Read the processed scores and trajectories the models are fitted to."""
+def read_inputs(processed: Path, seed: int, export_json: Path | None = None) -> ModelInputs:
+    """Read the processed scores and trajectories the models are fitted to, and the export
+    date of ``export_json`` (ingest's ``export.json``) when given."""
     frames = {}
     for table in ("scores", "trajectories"):
         path = processed / f"{table}.parquet"
@@ -147,7 +148,12 @@ def read_inputs(processed: Path, seed: int) -> ModelInputs:
                 f"data/processed/{table}.parquet not found: run the score stage first"
             )
         frames[table] = io.read_parquet(path)
-    return ModelInputs(scores=frames["scores"], trajectories=frames["trajectories"], seed=seed)
+    return ModelInputs(
+        scores=frames["scores"],
+        trajectories=frames["trajectories"],
+        seed=seed,
+        export_date=None if export_json is None else io.read_export_date(export_json),
+    )
 
 
 def model_entry(name: str, params: Mapping[str, Any]) -> Mapping[str, Any]:
@@ -176,6 +182,6 @@ def main(argv: list[str] | None = None) -> None:
     params = config.read_params_file(config.PARAMS_PATH)
     entry = model_entry(args.name, params)
     fit_params = config.build_params(FitParams, params.get("fit"), "fit")
-    inputs = read_inputs(config.PROCESSED, fit_params.seed)
+    inputs = read_inputs(config.PROCESSED, fit_params.seed, config.EXPORT_JSON)
     result = fit_entry(args.name, entry, inputs)
     write_result(result, config.MODELS / args.name)

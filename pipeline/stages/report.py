@@ -1,7 +1,8 @@
 """DVC stage ``report``: the annual quality report (Dutch, HTML + PDF) and the research report
 (English, HTML).
 
-Reads ``data/processed/{scores,trajectories}.parquet``, every ``data/models/<name>/`` of the
+Reads ``data/processed/{scores,trajectories}.parquet``, the export date of
+``data/interim/ingested/export.json`` (it sets the default report year), every ``data/models/<name>/`` of the
 ``models:`` entries in ``params.yaml`` that exists, ``dvc.lock`` (code and data hashes),
 ``reports/metrics/psychometrics.json`` (the reliable-change norms the score stage used)
 and the ``report``, ``reporting``, ``score``, ``clean`` and ``models`` blocks; writes
@@ -24,7 +25,14 @@ import yaml
 from pipeline import config
 from pipeline.errors import PipelineError
 from pipeline.instruments.params import ScoreParams, describe_options
-from pipeline.io import atomic_dir, read_json, read_parquet, write_csv, write_json
+from pipeline.io import (
+    atomic_dir,
+    read_export_date,
+    read_json,
+    read_parquet,
+    write_csv,
+    write_json,
+)
 from pipeline.models import registry
 from pipeline.reporting import annual, annual_report, headline, html, pdf, provenance, research
 
@@ -108,11 +116,18 @@ def main(argv: list[str] | None = None) -> None:
         processed_dir=config.PROCESSED,
         models_dir=config.MODELS,
         reports_dir=config.REPORTS,
+        export_json=config.EXPORT_JSON,
     )
 
 
 def run(
-    *, params_path: Path, root: Path, processed_dir: Path, models_dir: Path, reports_dir: Path
+    *,
+    params_path: Path,
+    root: Path,
+    processed_dir: Path,
+    models_dir: Path,
+    reports_dir: Path,
+    export_json: Path | None = None,
 ) -> dict[str, Any]:
     """Read, build both reports, write them; returns the annual figures (paths given for
     tests)."""
@@ -154,7 +169,13 @@ def run(
         name: entry.get("used", {}) for name, entry in (psychometrics.get("outcomes") or {}).items()
     }
     try:
-        figures = annual.annual_figures(trajectories, scores, report_params, reporting_params)
+        figures = annual.annual_figures(
+            trajectories,
+            scores,
+            report_params,
+            reporting_params,
+            export_date=None if export_json is None else read_export_date(export_json),
+        )
     except ValueError as exc:
         raise PipelineError(str(exc)) from exc
     figures["rci_critical"] = score_params.rci_critical

@@ -10,7 +10,9 @@ Selection shared by all outcomes
 --------------------------------
 1. Trajectories with ``research_consent`` = 1 only (docs/methods.md: research outputs).
 2. The *export date* closes follow-up: a model's ``export_date`` hyper-parameter, or, when it
-   is ``None``, the latest date anywhere in the data (``start_date``, ``end_date``,
+   is ``None``, the export's date as ingest settled it (``ingest.export_date``, else the latest
+   administration day not after the day the files were written), or, without that (a test,
+   a scored file), the latest date anywhere in the data (``start_date``, ``end_date``,
    ``completed_at``) -- never the clock. A trajectory that starts after it is excluded; an end
    after it is not yet known, so that trajectory counts as ongoing at the export date;
    administrations after it are ignored.
@@ -115,7 +117,8 @@ class OutcomeSpec:
     outcome
         ``improvement``, ``dropout`` or ``reentry``.
     export_date
-        ISO date that closes follow-up; ``None``: the latest date in the data.
+        ISO date that closes follow-up; ``None``: the export date ingest settled, else the
+        latest date in the data.
     reliable_change
         RC in SSD-12 points (``improvement`` only): an improvement is a change <= -RC.
     reentry_window_years
@@ -175,7 +178,8 @@ def parse_export_date(value: str | None) -> pd.Timestamp | None:
 
 
 def resolve_export_date(data: ModelInputs, export_date: str | None) -> pd.Timestamp:
-    """The configured export date, or the latest date in ``data`` when it is ``None``.
+    """The model's configured export date; else the export's (``data.export_date``, as ingest
+    settled it); else the latest date in ``data``.
 
     The latest date is the maximum of the trajectories' ``start_date`` and ``end_date`` and the
     administrations' ``completed_at`` (date part).
@@ -183,6 +187,8 @@ def resolve_export_date(data: ModelInputs, export_date: str | None) -> pd.Timest
     configured = parse_export_date(export_date)
     if configured is not None:
         return configured
+    if data.export_date is not None:
+        return pd.Timestamp(data.export_date).normalize()
     candidates = []
     for frame, column in (
         (data.trajectories, "start_date"),

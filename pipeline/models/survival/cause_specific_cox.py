@@ -70,7 +70,8 @@ class CauseSpecificCox(Model):
     ph_test
         ``exact`` (R ``cox.zph`` >= 3.0, default) or ``approximate`` (survival <= 2.44).
     export_date
-        ISO date closing follow-up; ``None`` (default): the latest date in the data.
+        ISO date closing follow-up; ``None`` (default): the export date ingest settled
+        (``ModelInputs.export_date``), else the latest date in the data.
     reliable_change
         RC in SSD-12 points for ``improvement`` (default 8.2137).
     ci_level

@@ -88,7 +88,8 @@ class CoxPH(Model):
         information matrix); ``approximate``: the Grambsch & Therneau (1994) approximation of
         survival <= 2.44 (lifelines ``proportional_hazard_test``).
     export_date
-        ISO date closing follow-up; ``None`` (default): the latest date in the data.
+        ISO date closing follow-up; ``None`` (default): the export date ingest settled
+        (``ModelInputs.export_date``), else the latest date in the data.
     reliable_change
         RC in SSD-12 points for ``improvement`` (default 8.2137, the Jacobson-Truax threshold
         of ``score.outcomes.ssd12_total``).

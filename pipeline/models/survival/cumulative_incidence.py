@@ -81,7 +81,8 @@ class CumulativeIncidenceModel(Model):
         Grouping factors (trajectory columns); each gets curves per level and a Gray test per
         cause. Trajectories missing the factor are left out of that factor's curves (counted).
     export_date
-        ISO date closing follow-up; ``None`` (default): the latest date in the data.
+        ISO date closing follow-up; ``None`` (default): the export date ingest settled
+        (``ModelInputs.export_date``), else the latest date in the data.
     reliable_change
         RC in SSD-12 points for ``improvement`` (default 8.2137).
     ci_level

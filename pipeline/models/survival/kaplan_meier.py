@@ -76,7 +76,8 @@ class KaplanMeier(Model):
         ...); each gets a curve per level and a log-rank test. Trajectories missing the factor
         are left out of that factor's curves (counted).
     export_date
-        ISO date closing follow-up; ``None`` (default): the latest date in the data.
+        ISO date closing follow-up; ``None`` (default): the export date ingest settled
+        (``ModelInputs.export_date``), else the latest date in the data.
     reliable_change
         RC in SSD-12 points for ``improvement`` (default 8.2137, the Jacobson-Truax threshold
         of ``score.outcomes.ssd12_total``).
