@@ -69,8 +69,13 @@ icc_profile <- function(fit, level = 0.95) {
     sigma <- rest[length(rest)]
     c(sigma * sqrt(icc / (1 - icc)), rest)
   }
-  lower <- c(-1, 0, 1e-8)
-  upper <- c(1, Inf, Inf)
+  # The correlation is kept inside [-0.99, 0.99]: at +-1 the deviance is undefined (the
+  # penalty below is flat there), and L-BFGS-B's first step can reach the bound and stop on
+  # the plateau, which on some machines made every profile point 1e10 (the script then failed
+  # in uniroot). Near the limits the profile optimum is interior (cor -0.26 in the ROM-like
+  # set), so the limits are unchanged; a profile without a finite deviance stops the script.
+  lower <- c(-0.99, 0, 1e-8)
+  upper <- c(0.99, Inf, Inf)
   scale <- c(1, phi[np], phi[np])
   start <- phi[-1]
   profile_dev <- function(icc) {
@@ -80,6 +85,7 @@ icc_profile <- function(fit, level = 0.95) {
     }
     res <- optim(start / scale, f, method = "L-BFGS-B", lower = lower / scale,
                  upper = upper / scale, control = list(factr = 10, pgtol = 0, maxit = 1000))
+    if (res$value >= 1e10) stop(sprintf("ICC profile at %.4f: no finite deviance found", icc))
     res$value
   }
   crit <- qnorm(0.5 + level / 2)^2
