@@ -38,13 +38,20 @@ class BulletList:
 
 @dataclass(frozen=True)
 class Table:
-    """A table of text cells; the first column is the row label."""
+    """A table of text cells; the first column is the row label.
+
+    ``links``, when given, has one tuple per row with one anchor per cell (``""``: no link):
+    the cell links to the heading, table or figure with that anchor, in the HTML and the PDF.
+    """
 
     caption: str
     header: tuple[str, ...]
     rows: tuple[tuple[str, ...], ...]
     note: str = ""
     anchor: str = ""
+    links: tuple[tuple[str, ...], ...] = ()
+    #: Relative column widths for print (the PDF); empty: the template's default rule.
+    widths: tuple[float, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -56,6 +63,7 @@ class FigureBlock:
     height: float
     draw: Callable[[Figure], None] = field(compare=False)
     alt: str = ""
+    anchor: str = ""
 
 
 @dataclass(frozen=True)
@@ -65,6 +73,7 @@ class Title:
     text: str
     subtitle: str = ""
     kicker: str = ""
+    anchor: str = ""
 
 
 @dataclass(frozen=True)

@@ -65,6 +65,7 @@ def block_context(block: Block, document: Document | None = None) -> dict[str, A
             "text": block.text,
             "subtitle": block.subtitle,
             "kicker": block.kicker,
+            "anchor": block.anchor,
         }
     if isinstance(block, Contents):
         entries = contents(document) if document is not None else []
@@ -80,11 +81,15 @@ def block_context(block: Block, document: Document | None = None) -> dict[str, A
     if isinstance(block, BulletList):
         return {"kind": "list", "entries": list(block.items)}
     if isinstance(block, Table):
+        links = [list(r) for r in block.links] or [["" for _ in row] for row in block.rows]
         return {
             "kind": "table",
             "caption": block.caption,
             "header": list(block.header),
-            "rows": [list(row) for row in block.rows],
+            "rows": [
+                [{"text": cell, "link": link} for cell, link in zip(row, lrow, strict=True)]
+                for row, lrow in zip(block.rows, links, strict=True)
+            ],
             "note": block.note,
             "anchor": block.anchor,
         }
@@ -99,6 +104,7 @@ def block_context(block: Block, document: Document | None = None) -> dict[str, A
             "alt": block.alt or block.caption,
             "caption": block.caption,
             "width_px": int(block.width * 96),
+            "anchor": block.anchor,
         }
     raise TypeError(f"unknown block {type(block).__name__}")
 
