@@ -416,7 +416,7 @@ def test_flow_counts_and_table1_smd(inputs: common.Inputs) -> None:
     non = done[done["response_ssd12"] != "completer"]["age_at_start"].astype(float)
     expected = (comp.mean() - non.mean()) / math.sqrt((comp.var() + non.var()) / 2)
     assert row[-1] == common.num(expected, 2)
-    assert part.items["20b"] == "table1"
+    assert part.items["20b"] == "participants"
 
 
 def test_mixed_predictions_equal_the_fixed_effects(inputs: common.Inputs) -> None:

@@ -52,6 +52,8 @@ class Table:
     links: tuple[tuple[str, ...], ...] = ()
     #: Relative column widths for print (the PDF); empty: the template's default rule.
     widths: tuple[float, ...] = ()
+    #: Columns of text aligned left like the first (the others are right-aligned figures).
+    left: tuple[int, ...] = ()
 
 
 @dataclass(frozen=True)

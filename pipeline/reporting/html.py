@@ -92,6 +92,7 @@ def block_context(block: Block, document: Document | None = None) -> dict[str, A
             ],
             "note": block.note,
             "anchor": block.anchor,
+            "left": list(block.left),
         }
     if isinstance(block, FigureBlock):
         with figures.style():

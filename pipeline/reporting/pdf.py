@@ -94,6 +94,7 @@ def block_data(block: Block, inputs: dict[str, str]) -> dict[str, Any]:
             "anchor": block.anchor,
             "links": [list(r) for r in block.links],
             "widths": [round(float(w), 3) for w in block.widths],
+            "left": list(block.left),
         }
     if isinstance(block, FigureBlock):
         key = f"fig{len(inputs)}"

@@ -7,17 +7,14 @@ identifiability of the mixed models, consent) rather than a fixed list.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from typing import Any
-
-import numpy as np
 
 from pipeline.reporting.document import Block, BulletList, DefinitionList, Heading, Paragraph
 from pipeline.reporting.research import predictors as pr
 from pipeline.reporting.research.common import (
     Inputs,
-    ModelOutput,
     Part,
+    as_float,
     cap,
     consenting,
     count,
@@ -29,8 +26,8 @@ from pipeline.reporting.research.common import (
     lvl,
     num,
     percent,
+    plural,
     smd,
-    var,
     var_lower,
     whole,
 )
@@ -137,26 +134,24 @@ def summary_part(inp: Inputs) -> Part:
         f"{count(c['recovered'], m)} ({percent(c['recovered'], c['completers'])}) recovered."
     )
     if consistent:
+        cols, _ = pr.columns(inp)
+        detail = pr.clear_associations(cols, pr.rows(cols))
+        named = []
+        for k in consistent:
+            first = next((p for p in detail.get(k, []) if p.startswith("less")), "")
+            named.append(lower(k) + (f" ({first.split(': ', 1)[1]})" if first else ""))
         results += (
-            " Less treatment success was seen, in at least two outcomes each, with "
-            + join_en(
-                [
-                    f"{lower(k)}"
-                    + (
-                        f" ({_hr(inp, _factor_key(inp, k))})"
-                        if _hr(inp, _factor_key(inp, k))
-                        else ""
-                    )
-                    for k in consistent
-                ]
-            )
-            + " (hazard ratios of reliable improvement)."
+            " Less treatment success, each in at least two outcomes, went with "
+            + join_en(named)
+            + "."
         )
     primary = _primary_text(inp)
     if primary:
         results += f" In internal validation {primary}."
     conclusion = (
-        "Comorbidity is associated with treatment success in this cohort"
+        f"{cap(join_en([lower(k) for k in consistent]))} "
+        f"{'were' if len(consistent) > 1 else 'was'} associated with less treatment success in "
+        "this cohort"
         if consistent
         else (
             "No baseline factor was consistently associated with treatment success in this cohort"
@@ -363,6 +358,19 @@ def limitations(inp: Inputs) -> list[str]:
             f"{percent(len(cons), len(inp.trajectories))} of the trajectories had research "
             "consent; the research population may differ from all clients of the centre."
         )
+    cols, _ = pr.columns(inp)
+    intervals = sum(
+        1
+        for c in cols
+        for r in pr.rows(cols)
+        if not r.heading and c.kind != "importance" and pr.cell(c, r) not in ("", "\u2013")
+    )
+    if intervals:
+        out.append(
+            f"The predictor tables hold {whole(intervals)} estimates of {len(cols)} analyses, "
+            "without correction for multiple testing; some intervals will exclude no effect by "
+            "chance, so a factor seen in one outcome only needs confirmation."
+        )
     out.append(
         "The data come from one centre and routine care, without a control group: "
         "associations are not treatment effects, part of every pre\u2013post change is "
@@ -389,7 +397,7 @@ def discussion_part(inp: Inputs) -> Part:
         top = ranked[:4]
         text += (
             "In this cohort "
-            + join_en([f"{lower(k)} ({len(less[k])} of the outcomes)" for k in top])
+            + join_en([f"{lower(k)} ({plural(len(less[k]), 'outcome')})" for k in top])
             + " went with less treatment success in analyses whose intervals exclude no effect"
         )
         if more:
@@ -399,19 +407,34 @@ def discussion_part(inp: Inputs) -> Part:
                 + " with more success in at least one"
             )
         text += f" ({n_analyses} analyses in all). "
+        if any(k.startswith("SSD-12 total score at intake") for k in (*less, *more)):
+            text += (
+                "A high SSD-12 at intake leaves more room for a reliable fall and goes with "
+                "regression to the mean, so its association with improvement is not a sign of "
+                "a better prognosis. "
+            )
     else:
         text += "No baseline factor had an association with an interval excluding no effect. "
     primary = _primary_text(inp)
     if primary:
+        text += f"Success could be predicted only in part: {primary}. "
+        better = _better_alternatives(inp)
         text += (
-            f"Success could be predicted only in part: {primary}; the more flexible models "
-            "did not do better. "
+            f"{cap(join_en(better))} reached a higher estimate, within the same uncertainty. "
+            if better
+            else "The more flexible models did not do better. "
+        )
+    steady = [k for k in ranked if len(less[k]) >= 3 and k not in more]
+    if steady:
+        text += (
+            f"For {join_en([lower(k) for k in steady[:3]])} the associations point the same way "
+            "across outcomes measured in different ways (end-of-treatment status, time to "
+            "improvement, rate of change), which makes chance an unlikely explanation. "
         )
     text += (
-        "The associations are consistent in direction across outcomes measured in different "
-        "ways (end-of-treatment status, time to improvement, rate of change), which makes "
-        "chance an unlikely explanation; they describe who improves under the centre's usual "
-        "care, not what would happen with other care."
+        "Associations seen for one outcome only may be chance findings: no correction for "
+        "multiple testing was made. All describe who improves under the centre's usual care, "
+        "not what would happen with other care."
     )
     blocks.append(Heading("Interpretation", 3, "interpretation"))
     blocks.append(Paragraph(text))
@@ -445,6 +468,26 @@ def discussion_part(inp: Inputs) -> Part:
             "27c": "usability",
         },
     )
+
+
+def _better_alternatives(inp: Inputs) -> list[str]:
+    """Models of the primary model's outcome with a higher validated AUC (or R²)."""
+    pm = primary_of(inp)
+    if pm is None or not pm.estimable:
+        return []
+    key = "auc" if pm.metrics.get("outcome_type") == "binary" else "r2"
+    own = ((pm.metrics.get("performance") or {}).get(key) or {}).get("estimate")
+    outcome = prediction_outcome(pm, inp.entry(pm.name))
+    out = []
+    for m in inp.family("prediction"):
+        if m.name == pm.name or not m.estimable:
+            continue
+        if prediction_outcome(m, inp.entry(m.name)).key != outcome.key:
+            continue
+        other = ((m.metrics.get("performance") or {}).get(key) or {}).get("estimate")
+        if finite(own) and finite(other) and as_float(other) > as_float(own) + 0.005:
+            out.append(f"the {lower(model_name(m))} ({num(other, 2)})")
+    return out
 
 
 def _fairness(inp: Inputs) -> str:
@@ -487,4 +530,3 @@ def _fairness(inp: Inputs) -> str:
 
 
 __all__ = ["discussion_part", "summary_part", "limitations", "factor_summary"]
-del Sequence, ModelOutput, np, cap, var

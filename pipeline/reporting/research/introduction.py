@@ -10,7 +10,7 @@ given is not claimed: the report says it is not reported and the checklist marks
 from __future__ import annotations
 
 from pipeline.reporting.document import Block, DefinitionList, Heading, Paragraph
-from pipeline.reporting.research.common import Inputs, Part, join_en
+from pipeline.reporting.research.common import Inputs, Part, join_en, lower
 from pipeline.reporting.research.outcomes import model_name, prediction_outcome
 
 #: Declarations: (params field, heading, TRIPOD+AI item).
@@ -73,7 +73,7 @@ def introduction_part(inp: Inputs) -> Part:
     if primary is not None and primary.fitted:
         outcome = prediction_outcome(primary, inp.entry(primary.name))
         aim += (
-            f", the {model_name(primary).lower()} of {outcome.name} being the pre-specified "
+            f", the {lower(model_name(primary))} of {outcome.name} being the pre-specified "
             "primary model"
         )
     aim += (

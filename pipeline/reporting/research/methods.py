@@ -28,7 +28,6 @@ from pipeline.reporting.research.common import (
     finite,
     join_en,
     lower,
-    lvl,
     num,
     percent,
     var_lower,
@@ -524,6 +523,7 @@ def _prediction_methods(inp: Inputs, models: Sequence[ModelOutput]) -> list[Bloc
             "is not in the imputation model of the validated procedure. CV: cross-validation, "
             "folds grouped by client.",
             anchor="methods-models",
+            left=(1, 2),
         ),
         Heading("Performance measures", 4, "methods-prediction-performance"),
         Paragraph(performance),
@@ -637,4 +637,3 @@ def methods_part(inp: Inputs, versions: Mapping[str, str]) -> Part:
 
 
 __all__ = ["methods_part"]
-del lvl

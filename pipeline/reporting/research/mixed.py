@@ -20,7 +20,7 @@ the same analysis set in half-year bins of time since the start; a bin resting o
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
@@ -51,7 +51,6 @@ from pipeline.reporting.research.common import (
     whole,
 )
 from pipeline.reporting.research.outcomes import mixed_outcome
-from pipeline.reporting.suppression import suppression_label
 
 #: Width of the bins of observed means (years).
 BIN_YEARS = 0.5
@@ -371,7 +370,10 @@ def _paragraph(m: ModelOutput, table_anchor: str, figure_anchor: str | None, min
 
 def mixed_part(inp: Inputs) -> Part:
     """The longitudinal results: one subsection per mixed-model entry."""
-    models = inp.family("mixed")
+    models = sorted(
+        inp.family("mixed"),
+        key=lambda m: (str(m.metrics.get("outcome")) != "ssd12_total", m.name),
+    )
     if not models:
         return Part([])
     blocks: list[Block] = [
@@ -407,4 +409,3 @@ def mixed_part(inp: Inputs) -> Part:
 
 
 __all__ = ["mixed_part", "predicted", "observed_means", "table", "figure"]
-del Sequence, suppression_label

@@ -148,7 +148,8 @@ def column_widths(table: Table) -> tuple[float, ...]:
         word = max((len(w) for w in header.split()), default=1)
         cap = 34 if i == 0 else 24
         widths.append(
-            (max(min(longest, cap), min(len(header), 16), word, 4) + 2) * (1.15 if i == 0 else 1.0)
+            (max(min(longest, cap), min(len(header), 16), 1.25 * word, 4) + 2)
+            * (1.15 if i == 0 else 1.0)
         )
     return tuple(widths)
 

@@ -12,7 +12,6 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
@@ -482,7 +481,7 @@ def table1_part(inp: Inputs) -> Part:
                 anchor="table1",
             ),
         ],
-        {"20b": "table1", "6c": "table1"},
+        {"20b": "participants"},
     )
 
 
@@ -510,5 +509,3 @@ def outcome_counts(inp: Inputs) -> dict[str, int]:
 
 
 __all__ = ["flow_part", "table1_part", "flow_counts", "export_date", "outcome_counts"]
-
-del np

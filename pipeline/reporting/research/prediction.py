@@ -582,7 +582,7 @@ def outcome_blocks(
     table, left_out = subgroup_table(inp, outcome, live, anchor_of(outcome.anchor, "subgroups"))
     if table is not None:
         text += f" {{table:{table.anchor}}} gives the performance in subgroups."
-        items["14"] = table.anchor
+        items["14"] = outcome.anchor
     elif left_out:
         text += (
             f" No subgroup reaches {inp.min_n} events and non-events, so no subgroup "

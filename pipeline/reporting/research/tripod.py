@@ -142,5 +142,6 @@ def checklist_part(items: Mapping[str, str], headings: Mapping[str, str]) -> lis
             note="Where: the heading of the part of this report that gives the item (a link).",
             anchor="tripod-checklist",
             links=tuple(links),
+            left=(1, 2, 3, 4),
         ),
     ]
