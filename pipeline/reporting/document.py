@@ -87,9 +87,10 @@ class DefinitionList:
 
 @dataclass(frozen=True)
 class Contents:
-    """A table of contents of the level-2 headings."""
+    """A table of contents of the level-2 headings (to level ``depth``)."""
 
     title: str
+    depth: int = 2
 
 
 @dataclass(frozen=True)

@@ -48,13 +48,18 @@ def _css() -> str:
     )
 
 
-def contents(document: Document) -> list[dict[str, str]]:
-    """The table of contents: every level-2 heading with an anchor, in order."""
-    return [
-        {"anchor": b.anchor, "text": b.text}
-        for b in document.blocks
-        if isinstance(b, Heading) and b.level == 2 and b.anchor
-    ]
+def contents(document: Document, depth: int = 2) -> list[dict[str, Any]]:
+    """The table of contents: every level-2 heading with an anchor, in order, each with its
+    level-3 headings (``children``) when ``depth`` is 3."""
+    out: list[dict[str, Any]] = []
+    for b in document.blocks:
+        if not isinstance(b, Heading) or not b.anchor:
+            continue
+        if b.level == 2:
+            out.append({"anchor": b.anchor, "text": b.text, "children": []})
+        elif b.level == 3 and depth >= 3 and out:
+            out[-1]["children"].append({"anchor": b.anchor, "text": b.text})
+    return out
 
 
 def block_context(block: Block, document: Document | None = None) -> dict[str, Any]:
@@ -68,7 +73,7 @@ def block_context(block: Block, document: Document | None = None) -> dict[str, A
             "anchor": block.anchor,
         }
     if isinstance(block, Contents):
-        entries = contents(document) if document is not None else []
+        entries = contents(document, block.depth) if document is not None else []
         return {"kind": "contents", "title": block.title, "entries": entries}
     if isinstance(block, DefinitionList):
         return {"kind": "definitions", "entries": [list(i) for i in block.items]}

@@ -71,7 +71,7 @@ def block_data(block: Block, inputs: dict[str, str]) -> dict[str, Any]:
     if isinstance(block, DefinitionList):
         return {"kind": "definitions", "entries": [list(i) for i in block.items]}
     if isinstance(block, Contents):
-        return {"kind": "contents", "title": block.title}
+        return {"kind": "contents", "title": block.title, "depth": block.depth}
     if isinstance(block, PageBreak):
         return {"kind": "pagebreak"}
     if isinstance(block, Title):

@@ -74,11 +74,16 @@ def sections(inp: Inputs, versions: Mapping[str, str] | None = None) -> list[Par
 
 
 def headings(blocks: Sequence[Block]) -> dict[str, str]:
-    """Anchor -> heading text (and the title)."""
+    """Anchor -> where it is in words: the heading text, after its section for a subsection
+    ("Methods: Participants"), and "Title" for the title."""
     out: dict[str, str] = {}
+    section = ""
     for b in blocks:
-        if isinstance(b, Heading) and b.anchor:
-            out[b.anchor] = b.text
+        if isinstance(b, Heading):
+            if b.level <= 2:
+                section = b.text
+            if b.anchor:
+                out[b.anchor] = b.text if b.level <= 2 or not section else f"{section}: {b.text}"
         if isinstance(b, Title) and b.anchor:
             out[b.anchor] = "Title"
     return out
@@ -111,7 +116,7 @@ def build_document(inp: Inputs, versions: Mapping[str, str] | None = None) -> Do
             kicker=inp.report.centre_name,
             anchor="title",
         ),  # fmt: skip
-        Contents("Contents"),
+        Contents("Contents", depth=3),
         *body,
         Heading("References", 2, "references"),
         Paragraph(_REFERENCES_HERE),

@@ -27,6 +27,10 @@ from pipeline.reporting.document import (
 )
 
 _REF = re.compile(r"\{(table|figure):([A-Za-z0-9_.\-]+)\}")
+#: "Tables {table:a} to {table:b}": a range of tables (or figures).
+_SPAN = re.compile(
+    r"(Tables|Figures) \{(table|figure):([A-Za-z0-9_.\-]+)\} to \{(table|figure):([A-Za-z0-9_.\-]+)\}"
+)
 _CITE = re.compile(r"\[(@[A-Za-z0-9_]+(?:;\s*@[A-Za-z0-9_]+)*)\]")
 
 
@@ -74,17 +78,26 @@ def assign(blocks: Sequence[Block], references: Mapping[str, str]) -> Numbers:
 
 
 def _resolve(text: str, numbers: Numbers) -> str:
-    def ref(match: re.Match[str]) -> str:
-        kind, anchor = match.group(1), match.group(2)
+    def number_of(kind: str, anchor: str) -> int:
         table = numbers.tables if kind == "table" else numbers.figures
         if anchor not in table:
             raise KeyError(f"reference to a missing {kind} '{anchor}'")
-        return f"{'Table' if kind == 'table' else 'Figure'} {table[anchor]}"
+        return table[anchor]
+
+    def span(match: re.Match[str]) -> str:
+        first = number_of(match.group(2), match.group(3))
+        last = number_of(match.group(4), match.group(5))
+        return f"{match.group(1)} {first} to {last}"
+
+    def ref(match: re.Match[str]) -> str:
+        kind = match.group(1)
+        return f"{'Table' if kind == 'table' else 'Figure'} {number_of(kind, match.group(2))}"
 
     def cite(match: re.Match[str]) -> str:
         keys = [k.strip().lstrip("@") for k in match.group(1).split(";")]
         return "[" + ", ".join(str(n) for n in sorted({numbers.citations[k] for k in keys})) + "]"
 
+    text = _SPAN.sub(span, text)
     return _CITE.sub(cite, _REF.sub(ref, text))
 
 

@@ -417,7 +417,11 @@ def predictor_part(inp: Inputs) -> Part:
         return sorted((k for k, n in hits.items() if n), key=lambda k: (-hits[k], k))
 
     less, more = tally("less"), tally("more")
-    refs = join_en(["{table:" + a + "}" for a in anchors])
+    refs = (
+        "{table:" + anchors[0] + "}"
+        if len(anchors) == 1
+        else "Tables " + "{table:" + anchors[0] + "} to {table:" + anchors[-1] + "}"
+    )
     text = (
         f"{refs} bring together, for every baseline factor, its association with each outcome "
         f"in the {len(cols)} analyses that estimate one; each cell is read from the model's "

@@ -173,16 +173,14 @@ def cif_blocks(inp: Inputs, m: ModelOutput, outcome: str) -> tuple[list[Block], 
     cif = m.tables.get("cif_table")
     risk = m.tables.get("risk_table")
     n = met.get("n", (met.get("analysis_set") or {}).get("analysed"))
-    listed = join_en(
-        [
-            f"{lvl('cause', c)} {count(events.get(c, 0), min_n)}"
-            for c in met.get("causes", [])
-            if events.get(c, 0)
-        ]  # fmt: skip
+    listed = ", ".join(
+        f"{lvl('cause', c)} {count(events.get(c, 0), min_n)}"
+        for c in met.get("causes", [])
+        if events.get(c, 0)
     )
     text = (
-        f"Of {count(n, min_n)} trajectories, {listed} ended by each cause; "
-        f"{count(met.get('censored', 0), min_n)} were censored. "
+        f"Events among the {count(n, min_n)} trajectories: {listed}; "
+        f"{count(met.get('censored', 0), min_n)} censored. "
     )
     fig_anchor = anchor_of(m.name, "overall")
     if cif is not None and risk is not None and causes:

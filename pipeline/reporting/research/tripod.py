@@ -90,8 +90,8 @@ NOT_APPLICABLE: dict[str, tuple[str, str]] = {
     ),
 }
 REPORTED = "Reported"
-NOT_REPORTED = "Not reported"
-APPLICABLE_NOT = "Not applicable"
+NOT_REPORTED = "Not\u00a0reported"
+APPLICABLE_NOT = "Not\u00a0applicable"
 
 
 def status(
