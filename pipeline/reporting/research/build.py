@@ -15,6 +15,7 @@ from pipeline.reporting.document import (
     Contents,
     Document,
     Heading,
+    PageBreak,
     Paragraph,
     Title,
 )
@@ -117,6 +118,7 @@ def build_document(inp: Inputs, versions: Mapping[str, str] | None = None) -> Do
             anchor="title",
         ),  # fmt: skip
         Contents("Contents", depth=3),
+        PageBreak(),
         *body,
         Heading("References", 2, "references"),
         Paragraph(_REFERENCES_HERE),
