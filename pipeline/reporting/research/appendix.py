@@ -148,8 +148,8 @@ def reproducibility_part(inp: Inputs) -> Part:
     )
     if inp.code_fingerprint:
         text += (
-            f"The code is identified by its fingerprint {inp.code_fingerprint} (a digest of "
-            "the DVC hashes of the code used; the git commit whose dvc.lock holds the same "
+            f"The code is identified by its code fingerprint, {inp.code_fingerprint} (a digest "
+            "of the DVC hashes of the code used; the git commit whose dvc.lock holds the same "
             "hashes is the code). "
         )
     text += (
