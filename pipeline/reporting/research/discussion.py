@@ -256,10 +256,10 @@ def limitations(inp: Inputs) -> list[str]:
                     missing.append(item)
     if missing:
         out.append(
-            "Predictor values were missing for "
+            "Predictor values were missing in the analysed trajectories ("
             + join_en(missing[:5])
-            + " of the analysed trajectories; they were multiply imputed, which assumes they are "
-            "missing at random given the other predictors."
+            + "); they were multiply imputed, which assumes they are missing at random given "
+            "the other predictors."
         )
     short = [x for x in inp.family("prediction") if x.estimable and exploratory(x)]
     if short:
@@ -273,9 +273,10 @@ def limitations(inp: Inputs) -> list[str]:
                         f"{outcome.name} ({count(x.metrics.get('events', 0), m)} events, "
                         f"{num(ss['events_per_parameter'], 1)} per candidate parameter)"
                     )
+        total = len([x for x in inp.family("prediction") if x.estimable])
         text = (
-            f"{len(short)} of {len([x for x in inp.family('prediction') if x.estimable])} "
-            "prediction models fall short of the minimum sample size of Riley et al., so they "
+            (f"All {total}" if len(short) == total else f"{len(short)} of {total}")
+            + " prediction models fall short of the minimum sample size of Riley et al., so they "
             "are exploratory: their coefficients are imprecise and their validated performance "
             "may vary in new data."
         )
@@ -342,8 +343,20 @@ def limitations(inp: Inputs) -> list[str]:
     refitted = [x for x in inp.family("mixed") if x.usable and x.metrics.get("refitted_without")]
     if refitted:
         outcomes = join_en([var_lower(str(x.metrics.get("outcome"))) for x in refitted])
+        per = [
+            float(x.metrics["n_measurements"]) / float(x.metrics["n_trajectories"])
+            for x in refitted
+            if finite(x.metrics.get("n_measurements")) and x.metrics.get("n_trajectories")
+        ]
+        density = (
+            f"With {num(min(per), 1)} to {num(max(per), 1)} measurements per trajectory on average"
+            if per and round(min(per), 1) != round(max(per), 1)
+            else f"With {num(per[0], 1)} measurements per trajectory on average"
+            if per
+            else "With few measurements per trajectory"
+        )
         out.append(
-            f"With about two measurements per trajectory, random slopes were not identifiable "
+            f"{density}, random slopes were not identifiable "
             f"in the mixed models of the {outcomes}; the random-intercept models assume that "
             "trajectories differ in level but share a rate of change within the same covariate "
             "pattern, which may make the intervals of the time effects too narrow."
