@@ -83,7 +83,7 @@ LABELS: dict[str, dict[str, str]] = {
     "comorbid_anxiety": {"en": "anxiety disorder", "nl": "angststoornis"},
     # End reasons
     "end_reason=regular": {"en": "regular end", "nl": "regulier afgesloten"},
-    "end_reason=dropout": {"en": "dropout", "nl": "voortijdig gestopt (uitval)"},
+    "end_reason=dropout": {"en": "drop-out", "nl": "voortijdig gestopt (uitval)"},
     "end_reason=referred": {"en": "referred", "nl": "verwezen"},
     "end_reason=other": {"en": "other", "nl": "overig"},
     # Jacobson-Truax categories

@@ -41,6 +41,7 @@ from pipeline.reporting.research.common import (
     count,
     estimate_ci,
     finite,
+    interval,
     join_en,
     num,
     p_text,
@@ -361,7 +362,12 @@ def _paragraph(m: ModelOutput, table_anchor: str, figure_anchor: str | None, min
         text += (
             f" Between-trajectory differences account for "
             f"{num(100 * float(icc['value']), 0)}% of the variance at the start (ICC "
-            f"{estimate_ci(icc['value'], icc.get('ci_low'), icc.get('ci_high'), 2)})."
+            f"{num(icc['value'], 2)}"
+            + (
+                f", 95% CI {interval(icc.get('ci_low'), icc.get('ci_high'), 2)})."
+                if finite(icc.get("ci_low")) and finite(icc.get("ci_high"))
+                else ")."
+            )
         )
     if figure_anchor:
         text += f" {{figure:{figure_anchor}}} shows the predicted trajectories."

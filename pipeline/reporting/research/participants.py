@@ -497,6 +497,8 @@ def _smd_name(key: str) -> str:
         return "time in treatment"
     if "=" in key:
         column, value = key.split("=", 1)
+        if column == "end_reason":
+            return f"{lvl(column, value)} as the reason for ending"
         return f"{var(column).lower()} {lvl(column, value)}"
     text = var(key)
     return text[:1].lower() + text[1:] if text[1:2].islower() else text
