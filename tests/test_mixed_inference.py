@@ -73,6 +73,35 @@ def test_nobs_not_above_n_random_effects_marks_the_fit_not_identifiable() -> Non
     assert any("number of random effects" in w for w in metrics["warnings"])
 
 
+def test_unidentifiable_design_is_refitted_with_a_random_intercept_when_asked() -> None:
+    frame = _simulate(1, m=60, k=2, sd1=0.5)
+    result = _mixed.fit_mixed(frame, _spec("~years", on_unidentifiable="refit_without_slope"))
+    metrics = result.metrics
+    assert (
+        metrics["refitted_without"] == ["years"] and metrics["refit_reason"] == "not identifiable"
+    )
+    assert metrics["re_formula_requested"] == "~years"
+    assert metrics["identifiable"] is True and metrics["usable"] is True
+    assert metrics["checks"]["n_random_effects"] == 60
+    assert "var(years)" not in set(result.coefficients["term"])
+    assert "on_unidentifiable: refit_without_slope" in metrics["warnings"][0]
+    # The same fit as asking for a random intercept in the first place.
+    direct = _mixed.fit_mixed(frame, _spec("~1"))
+    assert np.allclose(result.coefficients["estimate"], direct.coefficients["estimate"])
+
+
+def test_fixed_effect_covariance_table_matches_the_standard_errors() -> None:
+    frame = _simulate(2, m=40, k=4)
+    result = _mixed.fit_mixed(frame, _spec("~1", variance_ci="none"))
+    cov = result.tables[_mixed.COVARIANCE_TABLE]
+    terms = list(result.metrics["fixed_effects"])
+    assert list(cov["term"]) == terms and list(cov.columns[1:]) == terms
+    matrix = cov[terms].to_numpy()
+    assert np.allclose(matrix, matrix.T)
+    se = result.coefficients.set_index("term").loc[terms, "std_error"].to_numpy()
+    assert np.allclose(np.sqrt(np.diag(matrix)), se)
+
+
 def test_singular_fit_is_flagged_unusable_or_refitted() -> None:
     """No slope variance planted and a fit that estimates it as 0: singular, not usable."""
     seed = next(

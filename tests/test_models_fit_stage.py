@@ -42,8 +42,15 @@ def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 def test_stage_writes_the_promised_files(project: Path) -> None:
     stage.main(["ssd12_small"])
     folder = project / "data" / "models" / "ssd12_small"
-    assert sorted(p.name for p in folder.iterdir()) == ["coefficients.csv", "metrics.json"]
+    assert sorted(p.name for p in folder.iterdir()) == [
+        "coefficients.csv",
+        "fixed_effects_covariance.csv",
+        "metrics.json",
+    ]
     coefficients = pd.read_csv(folder / "coefficients.csv")
+    covariance = pd.read_csv(folder / "fixed_effects_covariance.csv")
+    fixed = coefficients[~coefficients["term"].str.contains(r"^(?:var|cov)\(")]
+    assert list(covariance["term"]) == list(fixed["term"])
     assert list(coefficients.columns) == [
         "term",
         "estimate",

@@ -249,9 +249,14 @@ def test_reports_show_the_reason(inputs: ModelInputs) -> None:
     assert heads["cox"]["reason"].startswith("no events among 0")
     responses = {f"response_{i}": "none" for i in research.INSTRUMENTS}
     document = research.build_document(
-        blocked.trajectories.assign(**responses), outputs, score_options={}, provenance=[]
+        research.Inputs(
+            trajectories=blocked.trajectories.assign(**responses),
+            scores=blocked.scores,
+            models=outputs,
+            entries=ENTRIES,
+        )
     )
-    texts = [getattr(b, "text", "") for b in document.blocks]
+    texts = "\n".join(str(getattr(b, "text", "")) for b in document.blocks)
     for name in ENTRIES:
         reason = next(o.metrics["reason"] for o in outputs if o.name == name)
         assert f"not estimable: {reason}" in texts

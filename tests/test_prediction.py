@@ -22,6 +22,7 @@ import pandas as pd
 import pytest
 import statsmodels.api as sm
 import statsmodels.formula.api as smf
+from scipy import stats
 from sklearn.metrics import roc_auc_score
 
 from pipeline.models.base import ModelError, ModelInputs
@@ -334,6 +335,21 @@ def test_tree_models_list_importance_as_terms(planted: ModelInputs) -> None:
     result = model.fit(planted)
     assert result.coefficients["term"].str.match(r"importance\[").all()
     assert len(result.coefficients) == len(result.metrics["predictors"])
+    # Each importance carries its corrected resampled t interval (Nadeau & Bengio 2003):
+    # variance of the mean sd^2 (1 / sets + n_test / n_train), n_test / n_train = 1 / (folds - 1).
+    table = result.tables["importance"].set_index("predictor")
+    sets = int(table["sets"].iloc[0])
+    assert sets >= 2
+    se = table["sd"] * np.sqrt(1 / sets + 1 / (FAST["folds"] - 1))
+    half = stats.t.ppf(0.975, sets - 1) * se
+    assert np.allclose(table["ci_low"], table["importance"] - half)
+    assert np.allclose(table["ci_high"], table["importance"] + half)
+    terms = result.coefficients.set_index("term")
+    for predictor, row in table.iterrows():
+        term = terms.loc[f"importance[{predictor}]"]
+        assert term["estimate"] == row["importance"]
+        assert (term["ci_low"], term["ci_high"]) == (row["ci_low"], row["ci_high"])
+        assert np.isnan(term["p_value"])
 
 
 def test_result_does_not_depend_on_n_jobs(planted: ModelInputs) -> None:

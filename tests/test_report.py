@@ -34,7 +34,8 @@ def _processed(project: Path) -> Path:
 def _params(project: Path, tmp: Path, **report_block: object) -> Path:
     params = config.read_params_file(project / "params.yaml")
     params["models"] = {k: v for k, v in params["models"].items() if k in MODELS}
-    params["report"] = {**params.get("report", {}), **report_block}
+    # The primary model must be an entry of models: (checked by the stage); none here.
+    params["report"] = {**params.get("report", {}), "primary_model": None, **report_block}
     path = tmp / "params.yaml"
     path.write_text(yaml.safe_dump(params, sort_keys=True), encoding="utf-8")
     return path
@@ -77,6 +78,8 @@ def test_two_runs_byte_identical(built: tuple[Path, Path]) -> None:
     assert any(n.startswith("annual/annual-report-") and n.endswith(".pdf") for n in names)
     assert any(n.startswith("annual/annual-report-") and n.endswith(".html") for n in names)
     assert "research/research-report.html" in names
+    assert "research/research-report.pdf" in names
+    assert "research/research-record.html" in names
     assert "metrics/annual.json" in names
 
 
@@ -181,11 +184,47 @@ def test_report_prints_the_json_numbers(built: tuple[Path, Path]) -> None:
 def test_research_report_sections(built: tuple[Path, Path]) -> None:
     first, _ = built
     page = (first / "research" / "research-report.html").read_text(encoding="utf-8")
-    for anchor in ("flow", "table1", "missing", "response", "completers", "tripod", "limitations"):
+    for anchor in (
+        "summary",
+        "methods",
+        "flow",
+        "table1",
+        "predictors",
+        "results-mixed",
+        "results-survival",
+        "tripod",
+        "limitations",
+        "reproducibility",
+    ):
         assert f'id="{anchor}"' in page
-    for name in MODELS:
-        assert f'id="{name}"' in page
-    assert "Provenance" in page and "code fingerprint" in page
+    assert "mixed-ssd12-mixed" in page and "survival-dropout" in page
+    assert "code fingerprint" in page
+    record = (first / "research" / "research-record.html").read_text(encoding="utf-8")
+    assert "Provenance" in record and "md5" in record and "numpy" in record
+    pdf = (first / "research" / "research-report.pdf").read_bytes()
+    assert pdf.startswith(b"%PDF-") and b"StructTreeRoot" in pdf
+
+
+def test_research_predictor_table_equals_the_coefficient_files(
+    built: tuple[Path, Path], repro_project: Path
+) -> None:
+    """Every hazard ratio and mixed-model interaction of the predictor tables, as printed,
+    equals data/models/<entry>/coefficients.csv read from the disk."""
+    first, _ = built
+    page = (first / "research" / "research-report.html").read_text(encoding="utf-8")
+    text = re.sub(r"<[^>]+>", "|", re.sub(r'src="data:[^"]+"', "", page))
+    models = repro_project / "data" / "models"
+    cox = pd.read_csv(models / "dropout_cox" / "coefficients.csv").set_index("term")
+    row = cox.loc["comorbid_opioid"]
+    shown = f"{row['hazard_ratio']:.2f} ({row['hr_ci_low']:.2f} to {row['hr_ci_high']:.2f})"
+    assert "|Opioid dependence|" in text and shown.replace("-", "\u2212") in text
+    mixed = pd.read_csv(models / "ssd12_mixed" / "coefficients.csv").set_index("term")
+    for flag in ("comorbid_asd", "comorbid_personality"):
+        r = mixed.loc[f"years:{flag}"]
+        cell = f"{r['estimate']:.2f} ({r['ci_low']:.2f} to {r['ci_high']:.2f})".replace(
+            "-", "\u2212"
+        )
+        assert cell in text, cell
 
 
 def test_population_switch(repro_project: Path, tmp_path: Path) -> None:

@@ -4,16 +4,20 @@ from __future__ import annotations
 
 import pandas as pd
 
-from pipeline.reporting.document import Table
+from pipeline.reporting.document import FigureBlock, Table
 from pipeline.reporting.research import EXTRA_TABLE_ROWS, ModelOutput, extra_tables
+from pipeline.reporting.research.common import Inputs
+from pipeline.reporting.research.survival import cif_blocks
 
 
 def _model(family: str, tables: dict[str, pd.DataFrame]) -> ModelOutput:
     return ModelOutput("new_entry", family, "m", metrics={"n": 1}, tables=tables)
 
 
-def test_tables_the_family_does_not_render_are_shown_with_small_counts_suppressed() -> None:
-    own = pd.DataFrame({"group": ["a", "b"], "n": [3, 40], "estimate": [0.123456, 1.0]})
+def test_tables_the_family_does_not_render_are_shown_labelled_with_small_counts_suppressed() -> (
+    None
+):
+    own = pd.DataFrame({"group": ["comorbid_asd", "b"], "n": [3, 40], "estimate": [0.123456, 1.0]})
     m = _model(
         "survival",
         {
@@ -26,8 +30,9 @@ def test_tables_the_family_does_not_render_are_shown_with_small_counts_suppresse
     assert len(blocks) == 1
     table = blocks[0]
     assert isinstance(table, Table)
-    assert table.header == ("group", "n", "estimate")
-    assert table.rows == (("a", "<10", "0.123"), ("b", "40", "1.000"))
+    assert table.header == ("Group", "N", "Estimate")
+    # Names through the label dictionary, counts below min_n suppressed, numbers rounded.
+    assert table.rows == (("Autism spectrum disorder", "n < 10", "0.123"), ("b", "40", "1.000"))
     assert "data/models/new_entry/new_table.csv" in table.note
 
 
@@ -39,47 +44,58 @@ def test_long_tables_are_cut_with_a_pointer_to_the_file() -> None:
     assert f"of {EXTRA_TABLE_ROWS + 5} rows" in table.note
 
 
-def test_cumulative_incidence_section_shows_landmarks_gray_and_no_small_risk_sets() -> None:
-    from pipeline.reporting.document import FigureBlock
-    from pipeline.reporting.research import survival_section
-
+def test_cumulative_incidence_shows_landmarks_and_no_small_risk_sets() -> None:
     cif = pd.DataFrame(
         {
-            "group": ["all"] * 4,
-            "level": ["all"] * 4,
-            "cause": ["dropout", "dropout", "regular", "regular"],
-            "time": [0.0, 1.0, 0.0, 1.0],
-            "n_at_risk": [50, 4, 50, 4],
-            "cif": [0.0, 0.2, 0.0, 0.5],
-            "ci_low": [None, 0.1, None, 0.4],
-            "ci_high": [None, 0.3, None, 0.6],
+            "group": ["all"] * 6,
+            "level": ["all"] * 6,
+            "cause": ["dropout"] * 3 + ["regular"] * 3,
+            "time": [0.0, 1.0, 2.0] * 2,
+            "n_at_risk": [50, 12, 4] * 2,
+            "n_censored": [0, 1, 0] * 2,
+            "cif": [0.0, 0.2, 0.25, 0.0, 0.5, 0.6],
+            "ci_low": [None, 0.1, 0.15, None, 0.4, 0.5],
+            "ci_high": [None, 0.3, 0.35, None, 0.6, 0.7],
         }
     )
-    risk = pd.DataFrame({"group": ["all", "all"], "time": [0.0, 1.0], "n_at_risk": [50, 4]})
-    gray = pd.DataFrame(
-        {"group": ["comorbid_asd"], "cause": ["dropout"], "statistic": [4.0], "df": [1.0],
-         "p_value": [0.0456]}
-    )  # fmt: skip
+    risk = pd.DataFrame(
+        {
+            "group": ["all"] * 3,
+            "level": ["all"] * 3,
+            "time": [0.0, 1.0, 2.0],
+            "n_at_risk": [50, 12, 4],
+        }
+    )
     coefficients = pd.DataFrame(
         {
-            "term": ["cif_at_1y[dropout][all]", "cif_at_1y[dropout][comorbid_asd=1]"],
-            "estimate": [0.2, 0.3],
-            "ci_low": [0.1, 0.2],
-            "ci_high": [0.3, 0.4],
+            "term": ["cif_at_1y[dropout][all]", "cif_at_2y[dropout][all]"],
+            "estimate": [0.2, 0.25],
+            "ci_low": [0.1, 0.15],
+            "ci_high": [0.3, 0.35],
         }
     )
     m = ModelOutput(
         "dropout_cif",
         "survival",
         "cumulative_incidence",
-        metrics={"causes": ["dropout", "regular"], "events": {"dropout": 9, "regular": 20}},
+        metrics={
+            "causes": ["dropout", "regular"],
+            "events": {"dropout": 9, "regular": 20},
+            "outcome": "dropout",
+            "n": 50,
+            "censored": 21,
+        },  # fmt: skip
         coefficients=coefficients,
-        tables={"cif_table": cif, "risk_table": risk, "gray_test": gray},
+        tables={"cif_table": cif, "risk_table": risk},
     )
-    blocks = survival_section(m, 1, min_n=10)
-    tables = [b for b in blocks if isinstance(b, Table)]
-    assert tables[0].rows == (("dropout", "1", "20.0%", "10.0 to 30.0"),)
-    assert tables[1].rows == (("ASD", "4.00", "1", "0.046"),)
+    inputs = Inputs(trajectories=pd.DataFrame(), scores=pd.DataFrame(), models=[m], entries={})
+    blocks, causes = cif_blocks(inputs, m, "dropout")
+    assert causes == ["dropout", "regular"]
+    (table,) = [b for b in blocks if isinstance(b, Table)]
+    # The 2-year landmark has 4 at risk (< 10): not shown; the number at risk is printed.
+    assert table.header == ("Cause", "1 year")
+    assert table.rows[0] == ("Drop-out", "20.0% (10.0 to 30.0)")
+    assert table.rows[-1] == ("Number at risk", "12")
     (figure,) = [b for b in blocks if isinstance(b, FigureBlock)]
     assert "fewer than 10" in figure.caption
-    assert "events = 29 (all causes" in blocks[1].text  # type: ignore[attr-defined]
+    assert "drop-out n < 10" in blocks[0].text  # type: ignore[union-attr]

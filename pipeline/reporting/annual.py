@@ -25,7 +25,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Literal
 
 import numpy as np
@@ -97,6 +97,61 @@ class ReferenceValue:
 
 
 @dataclass(frozen=True)
+class ResearchParams:
+    """The ``report.research`` block: what the research report cannot know from the data.
+
+    Every text is optional; an item of the TRIPOD+AI checklist that rests on a missing text
+    reads "not reported" in the report's checklist (never reported by default).
+
+    Attributes
+    ----------
+    title
+        The report's title; ``None``: a title generated from the research question.
+    authors
+        Authors as printed under the title.
+    figure_factors
+        Baseline factors (``comorbid_asd``, ``diagnosis`` ...) by which the Kaplan-Meier and
+        cumulative-incidence figures are split; empty (default): the two factors with the
+        strongest association with each outcome (smallest log-rank or Gray's test p-value).
+    background
+        Context and rationale, with references to existing models (TRIPOD+AI 3a), printed
+        after the generated background paragraph.
+    health_inequalities
+        Known health inequalities between sociodemographic groups (3c).
+    ethics
+        Ethics committee and informed consent (17).
+    funding
+        Source of funding and the role of the funders (18a).
+    conflicts_of_interest
+        Conflicts of interest of the authors (18b).
+    protocol
+        Where the protocol can be accessed, or that none was prepared (18c).
+    registration
+        Register and registration number, or that the study was not registered (18d).
+    data_sharing
+        Availability of the data (18e).
+    code_sharing
+        Availability of the analysis code (18f).
+    patient_involvement
+        Patient and public involvement, or that there was none (19).
+    """
+
+    title: str | None = None
+    authors: str | None = None
+    figure_factors: tuple[str, ...] = ()
+    background: str | None = None
+    health_inequalities: str | None = None
+    ethics: str | None = None
+    funding: str | None = None
+    conflicts_of_interest: str | None = None
+    protocol: str | None = None
+    registration: str | None = None
+    data_sharing: str | None = None
+    code_sharing: str | None = None
+    patient_involvement: str | None = None
+
+
+@dataclass(frozen=True)
 class ReportParams:
     """The ``report:`` block of ``params.yaml``.
 
@@ -122,6 +177,11 @@ class ReportParams:
         regular end.
     record_kept_by
         Who keeps the technical record (``verantwoording-<year>.html``), as printed.
+    primary_model
+        The ``models:`` entry (prediction family) that the research report names as its
+        primary prediction model; checked against ``models:`` by the report stage.
+    research
+        Texts and choices of the research report (:class:`ResearchParams`).
     """
 
     year: int | None = None
@@ -135,6 +195,8 @@ class ReportParams:
     reference_values: tuple[ReferenceValue, ...] = ()
     reentry_window_years: float = 2.0
     record_kept_by: str = "de afdeling Kwaliteit"
+    primary_model: str | None = None
+    research: ResearchParams = field(default_factory=ResearchParams)
 
 
 @dataclass(frozen=True)

@@ -38,13 +38,22 @@ class BulletList:
 
 @dataclass(frozen=True)
 class Table:
-    """A table of text cells; the first column is the row label."""
+    """A table of text cells; the first column is the row label.
+
+    ``links``, when given, has one tuple per row with one anchor per cell (``""``: no link):
+    the cell links to the heading, table or figure with that anchor, in the HTML and the PDF.
+    """
 
     caption: str
     header: tuple[str, ...]
     rows: tuple[tuple[str, ...], ...]
     note: str = ""
     anchor: str = ""
+    links: tuple[tuple[str, ...], ...] = ()
+    #: Relative column widths for print (the PDF); empty: the template's default rule.
+    widths: tuple[float, ...] = ()
+    #: Columns of text aligned left like the first (the others are right-aligned figures).
+    left: tuple[int, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -56,6 +65,7 @@ class FigureBlock:
     height: float
     draw: Callable[[Figure], None] = field(compare=False)
     alt: str = ""
+    anchor: str = ""
 
 
 @dataclass(frozen=True)
@@ -65,6 +75,7 @@ class Title:
     text: str
     subtitle: str = ""
     kicker: str = ""
+    anchor: str = ""
 
 
 @dataclass(frozen=True)
@@ -76,9 +87,10 @@ class DefinitionList:
 
 @dataclass(frozen=True)
 class Contents:
-    """A table of contents of the level-2 headings."""
+    """A table of contents of the level-2 headings (to level ``depth``)."""
 
     title: str
+    depth: int = 2
 
 
 @dataclass(frozen=True)

@@ -249,19 +249,55 @@ def model_trajectories(
     *,
     xlabel: str,
     ylabel: str,
+    labels: tuple[str, str] = ("without", "with"),
 ) -> None:
-    """Model-implied mean trajectories, one panel per comorbidity: without (reference) and
-    with. ``panels``: ``title``, ``years`` (grid), ``without``, ``with`` (predicted means)."""
+    """Model-predicted mean trajectories with pointwise confidence bands over observed means,
+    one panel per comorbidity: without (black, solid) and with (vermilion, dashed).
+
+    ``panels``: ``title``; ``years`` (grid); ``without`` and ``with``, each a mapping with
+    ``mean``, ``low``, ``high`` over the grid; optionally ``observed``, a frame with ``group``
+    (0 without, 1 with), ``years`` (bin centre), ``mean``, ``low``, ``high`` (bins resting on
+    too few trajectories already left out).
+    """
+    styles = (
+        {"color": OKABE_ITO[7], "linestyle": "-", "marker": "o"},
+        {"color": OKABE_ITO[4], "linestyle": "--", "marker": "^"},
+    )
     for ax, panel in zip(axes, panels, strict=False):
-        ax.plot(panel["years"], panel["without"], color=OKABE_ITO[7], label="without")
-        ax.plot(panel["years"], panel["with"], color=OKABE_ITO[4], linestyle="--", label="with")
-        ax.set_title(str(panel["title"]), fontsize=9)
+        grid = np.asarray(panel["years"], dtype=float)
+        for key, style, name in zip(("without", "with"), styles, labels, strict=True):
+            line = panel[key]
+            ax.fill_between(
+                grid, line["low"], line["high"], color=style["color"], alpha=0.15, linewidth=0
+            )
+            ax.plot(grid, line["mean"], color=style["color"], linestyle=style["linestyle"],
+                    label=name)  # fmt: skip
+        observed = panel.get("observed")
+        if observed is not None and len(observed):
+            for group, style in enumerate(styles):
+                part = observed[observed["group"] == group]
+                if part.empty:
+                    continue
+                offset = -0.03 if group == 0 else 0.03
+                ax.errorbar(
+                    part["years"] + offset,
+                    part["mean"],
+                    yerr=[part["mean"] - part["low"], part["high"] - part["mean"]],
+                    fmt=style["marker"],
+                    color=style["color"],
+                    markersize=3.5,
+                    elinewidth=0.8,
+                    capsize=1.5,
+                    markerfacecolor="white",
+                )
+        ax.set_title(str(panel["title"]), fontsize=8.5)
         ax.set_xlabel(xlabel)
         ax.set_ylabel(ylabel)
+        ax.label_outer()
     for ax in axes[len(panels) :]:
         ax.set_visible(False)
     if panels:
-        axes[0].legend(frameon=False, loc="best")
+        axes[0].legend(frameon=False, loc="best", fontsize=7)
 
 
 def kaplan_meier(
@@ -317,9 +353,89 @@ def kaplan_meier(
         risk_ax.spines[side].set_visible(False)
 
 
-def calibration(ax: Axes, curve: pd.DataFrame, bins: pd.DataFrame | None, *, label: str) -> None:
-    """Smooth validated calibration curve, grouped observed proportions with CIs, ideal line."""
-    ax.plot([0, 1], [0, 1], color="#999999", linestyle=":", label="ideal")
+def survival_curves(
+    ax: Axes,
+    risk_ax: Axes | None,
+    curves: Mapping[str, pd.DataFrame],
+    risk: Mapping[str, pd.DataFrame],
+    *,
+    xlabel: str,
+    ylabel: str,
+    ylim: tuple[float, float] = (0.0, 1.02),
+    title: str = "",
+    legend_loc: str = "best",
+) -> None:
+    """Step curves (Kaplan-Meier survival or cumulative incidence) with pointwise bands,
+    censoring marks and, in ``risk_ax`` (sharing the x axis), the numbers at risk.
+
+    ``curves``: label -> frame with ``time``, ``value``, ``ci_low``, ``ci_high`` and optionally
+    ``n_censored`` (a mark where it is above 0), already cut where too few remain at risk;
+    ``risk``: label -> frame with ``time`` and ``text`` (the number at risk as printed).
+    """
+    for i, (label, frame) in enumerate(curves.items()):
+        colour = OKABE_ITO[(3, 4, 2, 0, 5, 1, 7, 6)[i % 8]]
+        ax.step(frame["time"], frame["value"], where="post", color=colour, label=label,
+                linewidth=1.3)  # fmt: skip
+        ok = frame["ci_low"].notna() & frame["ci_high"].notna()
+        ax.fill_between(
+            frame["time"][ok],
+            frame["ci_low"][ok],
+            frame["ci_high"][ok],
+            step="post",
+            color=colour,
+            alpha=0.15,
+            linewidth=0,
+        )
+        if "n_censored" in frame:
+            marks = frame[frame["n_censored"] > 0]
+            ax.plot(marks["time"], marks["value"], linestyle="none", marker="|", color=colour,
+                    markersize=3.5, markeredgewidth=0.6)  # fmt: skip
+    ax.set_ylim(*ylim)
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    if title:
+        ax.set_title(title, fontsize=8.5)
+    ax.legend(frameon=False, loc=legend_loc, fontsize=7)  # type: ignore[call-overload]
+    times = sorted({float(t) for frame in risk.values() for t in frame["time"]})
+    if not times or risk_ax is None:
+        return
+    ax.set_xticks(times)
+    ax.tick_params(axis="x", labelbottom=True)
+    labels = list(risk)
+    colours = [OKABE_ITO[(3, 4, 2, 0, 5, 1, 7, 6)[i % 8]] for i in range(len(labels))]
+    for i, label in enumerate(labels):
+        frame = risk[label]
+        y = len(labels) - 1 - i
+        for t, text in zip(frame["time"].astype(float), frame["text"], strict=True):
+            risk_ax.text(t, y, str(text), fontsize=6.5, ha="center", va="center",
+                         color=colours[i] if len(labels) > 1 else "#000000")  # fmt: skip
+    risk_ax.set_ylim(-0.6, len(labels) - 0.4)
+    risk_ax.set_yticks(range(len(labels)), labels[::-1], fontsize=6.5)
+    if len(labels) > 1:
+        for tick, colour in zip(risk_ax.get_yticklabels(), colours[::-1], strict=True):
+            tick.set_color(colour)
+    risk_ax.set_title("Number at risk", fontsize=7, loc="left")
+    risk_ax.grid(False)
+    risk_ax.tick_params(axis="x", bottom=False, labelbottom=False)
+    risk_ax.tick_params(axis="y", left=False)
+    for side in ("left", "bottom", "top", "right"):
+        risk_ax.spines[side].set_visible(False)
+
+
+def calibration(
+    ax: Axes,
+    curve: pd.DataFrame,
+    bins: pd.DataFrame | None,
+    *,
+    label: str,
+    limits: tuple[float, float] = (0.0, 1.0),
+    title: str = "",
+    legend: bool = True,
+) -> None:
+    """Smooth validated calibration curve, the apparent curve, grouped observed values with
+    CIs and the ideal line, over ``limits`` on both axes."""
+    lo, hi = limits
+    ax.plot([lo, hi], [lo, hi], color="#999999", linestyle=":", label="ideal")
     if "observed_apparent" in curve:
         ax.plot(
             curve["predicted"],
@@ -336,13 +452,71 @@ def calibration(ax: Axes, curve: pd.DataFrame, bins: pd.DataFrame | None, *, lab
             yerr=[bins["observed"] - bins["ci_low"], bins["ci_high"] - bins["observed"]],
             fmt="o",
             color=OKABE_ITO[4],
-            markersize=4,
-            capsize=2,
-            label="grouped (95% CI)",
+            markersize=3,
+            capsize=1.5,
+            elinewidth=0.8,
+            label="groups (95% CI)",
         )
-    ax.set_xlabel(f"Predicted {label}")
+    ax.set_xlim(lo, hi)
+    ax.set_ylim(lo, hi)
     ax.set_ylabel(f"Observed {label}")
-    ax.legend(frameon=False, loc="upper left")
+    ax.tick_params(axis="x", labelbottom=False)
+    if title:
+        ax.set_title(title, fontsize=8)
+    if legend:
+        ax.legend(frameon=False, loc="upper left", fontsize=6.5)
+
+
+def prediction_histogram(
+    ax: Axes, hist: pd.DataFrame, *, limits: tuple[float, float], xlabel: str
+) -> None:
+    """The distribution of predicted values (share of trajectories per bin) under a
+    calibration plot; bins without a share (too few trajectories) are not drawn."""
+    shown = hist[hist["share"].notna()]
+    ax.bar(
+        shown["left"],
+        shown["share"],
+        width=shown["right"] - shown["left"],
+        align="edge",
+        color="#8FA9C2",
+        edgecolor="white",
+        linewidth=0.4,
+    )
+    ax.set_xlim(*limits)
+    ax.set_yticks([])
+    ax.set_xlabel(xlabel)
+    ax.grid(False)
+    ax.spines["left"].set_visible(False)
+
+
+def decision_curves(ax: Axes, tables: Mapping[str, pd.DataFrame]) -> None:
+    """Net benefit of each model (the first with its interval), of treating all and none."""
+    top = 0.05
+    for i, (name, table) in enumerate(tables.items()):
+        colour = OKABE_ITO[(3, 2, 5, 1, 6)[i % 5]]
+        ax.plot(table["threshold"], table["net_benefit_model"], color=colour, label=name,
+                linewidth=1.2)  # fmt: skip
+        if i == 0 and {"ci_low", "ci_high"} <= set(table.columns):
+            ok = table["ci_low"].notna() & table["ci_high"].notna()
+            ax.fill_between(table["threshold"][ok], table["ci_low"][ok], table["ci_high"][ok],
+                            color=colour, alpha=0.15, linewidth=0)  # fmt: skip
+        top = max(top, float(np.nanmax(table[["net_benefit_model", "net_benefit_all"]].to_numpy())))
+    first = next(iter(tables.values()))
+    ax.plot(first["threshold"], first["net_benefit_all"], color=OKABE_ITO[0], linestyle="--",
+            label="treat all")  # fmt: skip
+    ax.plot(first["threshold"], first["net_benefit_none"], color="#000000", linewidth=0.8,
+            label="treat none")  # fmt: skip
+    useful = [
+        float(t["threshold"][t["net_benefit_model"] > 0].max())
+        for t in tables.values()
+        if (t["net_benefit_model"] > 0).any()
+    ]
+    if useful:
+        ax.set_xlim(0.0, min(1.0, max(useful) + 0.1))
+    ax.set_ylim(-0.05, top * 1.1)
+    ax.set_xlabel("Threshold probability")
+    ax.set_ylabel("Net benefit")
+    ax.legend(frameon=False, loc="upper right", fontsize=6.5)
 
 
 def decision_curve(ax: Axes, table: pd.DataFrame) -> None:
@@ -377,3 +551,75 @@ def decision_curve(ax: Axes, table: pd.DataFrame) -> None:
     ax.set_xlabel("Threshold probability")
     ax.set_ylabel("Net benefit")
     ax.legend(frameon=False, loc="upper right")
+
+
+def flow_diagram(
+    fig: Figure,
+    steps: Sequence[str],
+    exclusions: Sequence[str | None],
+    analyses: Sequence[str | None],
+) -> None:
+    """A participant flow diagram (STROBE / TRIPOD+AI item 20a) filling ``fig``.
+
+    ``steps`` are the boxes of the main flow, top to bottom (centre column); ``exclusions[i]``
+    (right column, or ``None``) what leaves the flow between step ``i`` and ``i + 1``;
+    ``analyses[i]`` (left column, or ``None``) the analyses that start from step ``i``. Texts
+    may hold line breaks; they are wrapped to the column width. Arrows run between the box
+    edges, measured after a first layout.
+    """
+    import textwrap
+
+    def wrap(text: str, width: int) -> str:
+        return "\n".join(textwrap.fill(line, width) if line else line for line in text.split("\n"))
+
+    fig.set_layout_engine("none")
+    ax = fig.add_axes((0.0, 0.0, 1.0, 1.0))
+    box = {"boxstyle": "square,pad=0.5", "facecolor": "white", "edgecolor": "#333333"}
+    side = {"boxstyle": "square,pad=0.5", "facecolor": "#F2F6FA", "edgecolor": "#7A8DA0"}
+    arrow = {"arrowstyle": "-|>", "color": "#333333", "linewidth": 0.9, "shrinkA": 0, "shrinkB": 0}
+    n = len(steps)
+    top, bottom = 0.93, 0.07
+    ys = [top - i * (top - bottom) / max(n - 1, 1) for i in range(n)]
+    ax.set_xlim(0, 1)
+    ax.set_ylim(0, 1)
+    ax.axis("off")
+    main = [
+        ax.text(0.5, y, wrap(t, 36), ha="center", va="center", fontsize=7.5, bbox=box)
+        for y, t in zip(ys, steps, strict=True)
+    ]
+    right: list[tuple[int, Any]] = []
+    for i in range(n - 1):
+        text = exclusions[i] if i < len(exclusions) else None
+        if text:
+            mid = (ys[i] + ys[i + 1]) / 2
+            right.append(
+                (
+                    i,
+                    ax.text(
+                        0.835, mid, wrap(text, 30), ha="center", va="center", fontsize=7, bbox=side
+                    ),
+                )  # fmt: skip
+            )
+    left = [
+        (i, ax.text(0.165, y, wrap(t, 30), ha="center", va="center", fontsize=7, bbox=side))
+        for i, (y, t) in enumerate(zip(ys, analyses, strict=False))
+        if t
+    ]
+    fig.draw_without_rendering()
+    inverse = ax.transData.inverted()
+
+    def extent(item: Any) -> tuple[float, float, float, float]:
+        patch = item.get_bbox_patch()
+        (x0, y0), (x1, y1) = inverse.transform(patch.get_window_extent().get_points())
+        return x0, y0, x1, y1
+
+    boxes = [extent(t) for t in main]
+    for i in range(n - 1):
+        ax.annotate("", xy=(0.5, boxes[i + 1][3]), xytext=(0.5, boxes[i][1]), arrowprops=arrow)
+    for _, item in right:
+        x0, y0, x1, y1 = extent(item)
+        mid = (y0 + y1) / 2
+        ax.annotate("", xy=(x0, mid), xytext=(0.5, mid), arrowprops=arrow)
+    for i, item in left:
+        x0, y0, x1, y1 = extent(item)
+        ax.annotate("", xy=(x1, ys[i]), xytext=(boxes[i][0], ys[i]), arrowprops=arrow)

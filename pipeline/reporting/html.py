@@ -48,13 +48,18 @@ def _css() -> str:
     )
 
 
-def contents(document: Document) -> list[dict[str, str]]:
-    """The table of contents: every level-2 heading with an anchor, in order."""
-    return [
-        {"anchor": b.anchor, "text": b.text}
-        for b in document.blocks
-        if isinstance(b, Heading) and b.level == 2 and b.anchor
-    ]
+def contents(document: Document, depth: int = 2) -> list[dict[str, Any]]:
+    """The table of contents: every level-2 heading with an anchor, in order, each with its
+    level-3 headings (``children``) when ``depth`` is 3."""
+    out: list[dict[str, Any]] = []
+    for b in document.blocks:
+        if not isinstance(b, Heading) or not b.anchor:
+            continue
+        if b.level == 2:
+            out.append({"anchor": b.anchor, "text": b.text, "children": []})
+        elif b.level == 3 and depth >= 3 and out:
+            out[-1]["children"].append({"anchor": b.anchor, "text": b.text})
+    return out
 
 
 def block_context(block: Block, document: Document | None = None) -> dict[str, Any]:
@@ -65,9 +70,10 @@ def block_context(block: Block, document: Document | None = None) -> dict[str, A
             "text": block.text,
             "subtitle": block.subtitle,
             "kicker": block.kicker,
+            "anchor": block.anchor,
         }
     if isinstance(block, Contents):
-        entries = contents(document) if document is not None else []
+        entries = contents(document, block.depth) if document is not None else []
         return {"kind": "contents", "title": block.title, "entries": entries}
     if isinstance(block, DefinitionList):
         return {"kind": "definitions", "entries": [list(i) for i in block.items]}
@@ -80,13 +86,18 @@ def block_context(block: Block, document: Document | None = None) -> dict[str, A
     if isinstance(block, BulletList):
         return {"kind": "list", "entries": list(block.items)}
     if isinstance(block, Table):
+        links = [list(r) for r in block.links] or [["" for _ in row] for row in block.rows]
         return {
             "kind": "table",
             "caption": block.caption,
             "header": list(block.header),
-            "rows": [list(row) for row in block.rows],
+            "rows": [
+                [{"text": cell, "link": link} for cell, link in zip(row, lrow, strict=True)]
+                for row, lrow in zip(block.rows, links, strict=True)
+            ],
             "note": block.note,
             "anchor": block.anchor,
+            "left": list(block.left),
         }
     if isinstance(block, FigureBlock):
         with figures.style():
@@ -99,6 +110,7 @@ def block_context(block: Block, document: Document | None = None) -> dict[str, A
             "alt": block.alt or block.caption,
             "caption": block.caption,
             "width_px": int(block.width * 96),
+            "anchor": block.anchor,
         }
     raise TypeError(f"unknown block {type(block).__name__}")
 

@@ -71,7 +71,7 @@ def block_data(block: Block, inputs: dict[str, str]) -> dict[str, Any]:
     if isinstance(block, DefinitionList):
         return {"kind": "definitions", "entries": [list(i) for i in block.items]}
     if isinstance(block, Contents):
-        return {"kind": "contents", "title": block.title}
+        return {"kind": "contents", "title": block.title, "depth": block.depth}
     if isinstance(block, PageBreak):
         return {"kind": "pagebreak"}
     if isinstance(block, Title):
@@ -80,6 +80,7 @@ def block_data(block: Block, inputs: dict[str, str]) -> dict[str, Any]:
             "text": block.text,
             "subtitle": block.subtitle,
             "kicker": block.kicker,
+            "anchor": block.anchor,
         }
     if isinstance(block, Table):
         cols = len(block.header)
@@ -90,6 +91,10 @@ def block_data(block: Block, inputs: dict[str, str]) -> dict[str, Any]:
             "rows": [list(r) for r in block.rows],
             "note": block.note,
             "size": 8.5 if cols <= 6 else 7.5,
+            "anchor": block.anchor,
+            "links": [list(r) for r in block.links],
+            "widths": [round(float(w), 3) for w in block.widths],
+            "left": list(block.left),
         }
     if isinstance(block, FigureBlock):
         key = f"fig{len(inputs)}"
@@ -100,6 +105,7 @@ def block_data(block: Block, inputs: dict[str, str]) -> dict[str, Any]:
             "caption": block.caption,
             "alt": block.alt or block.caption,
             "width": round(block.width * 2.54, 3),
+            "anchor": block.anchor,
         }
     raise TypeError(f"unknown block {type(block).__name__}")
 

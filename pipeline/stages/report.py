@@ -1,5 +1,5 @@
 """DVC stage ``report``: the annual quality report (Dutch, HTML + PDF) and the research report
-(English, HTML).
+(English, HTML + PDF).
 
 Reads ``data/processed/{scores,trajectories}.parquet``, the export date of
 ``data/interim/ingested/export.json`` (it sets the default report year), every ``data/models/<name>/`` of the
@@ -8,7 +8,8 @@ Reads ``data/processed/{scores,trajectories}.parquet``, the export date of
 and the ``report``, ``reporting``, ``score``, ``clean`` and ``models`` blocks; writes
 ``reports/annual/annual-report-<year>.html`` and ``.pdf`` (public), the internal technical
 record ``reports/annual/verantwoording-<year>.html``,
-``reports/research/research-report.html`` and ``reports/metrics/annual.json``. All
+``reports/research/research-report.html`` and ``.pdf`` with its technical record
+``reports/research/research-record.html``, and ``reports/metrics/annual.json``. All
 computation is in :mod:`pipeline.reporting`; this module only reads, calls and writes.
 """
 
@@ -39,6 +40,8 @@ from pipeline.reporting import annual, annual_report, headline, html, pdf, prove
 ANNUAL_DIR = config.REPORTS / "annual"
 RESEARCH_DIR = config.REPORTS / "research"
 ANNUAL_JSON = "annual.json"
+#: The research report's technical record (DVC hashes, parameters, versions).
+RESEARCH_RECORD = "research-record.html"
 #: The one declared DVC metric: a few dozen headline figures (pipeline.reporting.headline).
 HEADLINE_JSON = "headline.json"
 #: The score stage's record of the reliable-change norms it used (read for the thresholds).
@@ -83,10 +86,12 @@ def load_models(entries: dict[str, Any], models_dir: Path) -> list[research.Mode
             out.append(research.ModelOutput(name=name, family=family, model=key))
             continue
         coefficients_path = folder / "coefficients.csv"
+        # Every table but the coefficients; predictions too (the calibration figures draw the
+        # distribution of the predicted values from them; they are never printed).
         tables = {
             p.stem: pd.read_csv(p)
             for p in sorted(folder.glob("*.csv"))
-            if p.name != "coefficients.csv" and p.stem != "predictions"
+            if p.name != "coefficients.csv"
         }
         out.append(
             research.ModelOutput(
@@ -144,6 +149,8 @@ def run(
             raise PipelineError(f"{name}.parquet not found: run the score stage first")
     scores = read_parquet(processed_dir / "scores.parquet")
     trajectories = read_parquet(processed_dir / "trajectories.parquet")
+    families = {name: registry.family_of(str(entry["model"])) for name, entry in entries.items()}
+    research.common.check_settings(report_params, entries, families)
     models = load_models(entries, models_dir)
     lock_path = root / "dvc.lock"
     lock = yaml.safe_load(lock_path.read_text(encoding="utf-8")) if lock_path.is_file() else {}
@@ -187,18 +194,29 @@ def run(
         record_kept_by=report_params.record_kept_by,
     )
     record_doc = annual_report.build_verantwoording(figures, provenance.blocks(annual_record, "nl"))
-    research_doc = research.build_document(
-        trajectories,
-        models,
-        score_options=options,
-        provenance=provenance.blocks(record, "en"),
+    inputs = research.Inputs(
+        trajectories=trajectories,
+        scores=scores,
+        models=models,
+        entries=entries,
+        report=report_params,
         min_n=reporting_params.min_n,
+        score_options=options,
+        norms=norms,
+        windows=windows,
+        rci_critical=score_params.rci_critical,
+        code_fingerprint=str(record["code_fingerprint"]),
+        record_file=RESEARCH_RECORD,
     )
+    research_doc = research.build_document(inputs, versions)
+    research_record = research.build_record(provenance.blocks(record, "en"), inputs)
     year = figures["year"]
     annual_html = html.render(annual_doc)
     annual_pdf = pdf.render(annual_doc)
     record_html = html.render(record_doc)
     research_html = html.render(research_doc)
+    research_pdf = pdf.render(research_doc)
+    research_record_html = html.render(research_record)
     metrics = {**figures, "scoring_options": options}
     with atomic_dir(reports_dir / "annual") as tmp:
         (tmp / f"annual-report-{year}.html").write_text(annual_html, encoding="utf-8")
@@ -206,6 +224,8 @@ def run(
         (tmp / f"verantwoording-{year}.html").write_text(record_html, encoding="utf-8")
     with atomic_dir(reports_dir / "research") as tmp:
         (tmp / "research-report.html").write_text(research_html, encoding="utf-8")
+        (tmp / "research-report.pdf").write_bytes(research_pdf)
+        (tmp / RESEARCH_RECORD).write_text(research_record_html, encoding="utf-8")
     write_json(metrics, reports_dir / "metrics" / ANNUAL_JSON)
     write_json(headline.model_headlines(models), reports_dir / "metrics" / MODELS_JSON)
     write_json(

@@ -27,8 +27,13 @@ models with different fixed effects are not comparable) and by a Satterthwaite F
 REML fit. Variance components get delta-method SEs and profile-likelihood intervals (lme4's
 ``confint(method = "profile")``), as do the correlation and the ICC. lme4's checks are applied:
 n observations <= n random effects (``check.nobs.vs.nRE``) and a singular fit (``isSingular``)
-make the fit unusable (``on_singular`` may ask for a refit with a random intercept only). See
-docs/methods-mixed-prediction.md.
+make the fit unusable (``on_unidentifiable`` and ``on_singular`` may ask for a refit with a
+random intercept only). See docs/methods-mixed-prediction.md.
+
+Tables: ``fixed_effects_covariance`` (``fixed_effects_covariance.csv``), the covariance matrix
+of the fixed effects (lme4's ``vcov``: ``sigma^2 (X'V^{-1}X)^{-1}``; a ``term`` column, then
+one column per fixed effect in the order of ``coefficients.csv``), from which the reports draw
+confidence bands of model-predicted mean trajectories.
 """
 
 from __future__ import annotations
@@ -65,6 +70,9 @@ DAYS_PER_YEAR = 365.25
 
 Engine = Literal["profiled", "statsmodels"]
 OnSingular = Literal["report", "refit_without_slope"]
+OnUnidentifiable = Literal["report", "refit_without_slope"]
+#: Name of the fixed-effect covariance table (``fixed_effects_covariance.csv``).
+COVARIANCE_TABLE = "fixed_effects_covariance"
 VarianceCI = Literal["profile_ml", "profile_reml", "none"]
 
 
@@ -99,6 +107,7 @@ class MixedSpec:
     ci_level: float
     on_singular: OnSingular = "report"
     variance_ci: VarianceCI = "profile_ml"
+    on_unidentifiable: OnUnidentifiable = "report"
 
 
 def outcome_of(formula: str) -> str:
@@ -656,23 +665,29 @@ def fit_mixed(
     n_groups = int(pd.Series(design.groups).nunique())
     n_re = n_groups * design.z.shape[1]
     identifiable = n_obs > n_re
+    can_drop_slope = len(design.z_names) > 1 and design.z_names[0] == "Intercept"
+    if not identifiable and spec.on_unidentifiable == "refit_without_slope" and can_drop_slope:
+        return _refit_intercept_only(
+            frame,
+            spec,
+            flow,
+            design,
+            f"number of observations ({n_obs}) <= number of random effects ({n_re}) for "
+            f"{spec.re_formula} | {spec.groups} (lme4 check.nobs.vs.nRE): refitted with a random "
+            "intercept only (on_unidentifiable: refit_without_slope)",
+            "not identifiable",
+        )
     fitted = fit_design(design, spec.engine, reml=True)
-    if (
-        fitted.singular
-        and spec.on_singular == "refit_without_slope"
-        and len(design.z_names) > 1
-        and design.z_names[0] == "Intercept"
-    ):
-        refit = fit_mixed(frame, dataclasses.replace(spec, re_formula="~1"), flow)
-        refit_metrics = dict(refit.metrics)
-        refit_metrics["refitted_without"] = list(design.z_names[1:])
-        refit_metrics["re_formula_requested"] = spec.re_formula
-        refit_metrics["warnings"] = [
+    if fitted.singular and spec.on_singular == "refit_without_slope" and can_drop_slope:
+        return _refit_intercept_only(
+            frame,
+            spec,
+            flow,
+            design,
             f"boundary (singular) fit with re_formula {spec.re_formula}: refitted with a random "
             "intercept only (on_singular: refit_without_slope)",
-            *refit_metrics["warnings"],
-        ]
-        return FitResult(coefficients=refit.coefficients, metrics=refit_metrics, tables={})
+            "singular",
+        )
     inference = (
         compute_inference(design, fitted, spec.ci_level, spec.variance_ci) if identifiable else None
     )
@@ -731,6 +746,7 @@ def fit_mixed(
         "singular": bool(fitted.singular),
         "identifiable": bool(identifiable),
         "on_singular": spec.on_singular,
+        "on_unidentifiable": spec.on_unidentifiable,
         "checks": {
             "n_observations": n_obs,
             "n_random_effects": n_re,
@@ -816,7 +832,35 @@ def fit_mixed(
         "measurements_analysed": len(design.y),
         "trajectories_analysed": metrics["n_trajectories"],
     }
-    return FitResult(coefficients=coefficients, metrics=_json_clean(metrics), tables={})
+    covariance = pd.DataFrame(
+        np.asarray(fitted.cov_beta, dtype=float), columns=list(design.x_names)
+    )
+    covariance.insert(0, "term", list(design.x_names))
+    return FitResult(
+        coefficients=coefficients,
+        metrics=_json_clean(metrics),
+        tables={COVARIANCE_TABLE: covariance},
+    )
+
+
+def _refit_intercept_only(
+    frame: pd.DataFrame,
+    spec: MixedSpec,
+    flow: Mapping[str, int] | None,
+    design: Design,
+    message: str,
+    why: str,
+) -> FitResult:
+    """The fit with a random intercept only, saying why and what was dropped."""
+    refit = fit_mixed(frame, dataclasses.replace(spec, re_formula="~1"), flow)
+    refit_metrics = dict(refit.metrics)
+    refit_metrics["refitted_without"] = list(design.z_names[1:])
+    refit_metrics["re_formula_requested"] = spec.re_formula
+    refit_metrics["refit_reason"] = why
+    refit_metrics["warnings"] = [message, *refit_metrics["warnings"]]
+    return FitResult(
+        coefficients=refit.coefficients, metrics=refit_metrics, tables=dict(refit.tables)
+    )
 
 
 def _json_clean(value: Any) -> Any:

@@ -66,6 +66,12 @@ class MixedLM(Model):
         What a singular (boundary) fit leads to: ``report`` (default, as lme4 does: the fit is
         kept and flagged, ``singular: true``, ``usable: false``) or ``refit_without_slope``
         (refit with a random intercept only and report that fit, saying so).
+    on_unidentifiable
+        What a design with no more observations than random effects (lme4's
+        ``check.nobs.vs.nRE``, with which ``lmer`` stops) leads to: ``report`` (default: the
+        fit is kept and flagged, ``identifiable: false``, ``usable: false``) or
+        ``refit_without_slope`` (fit a random intercept only, which the data can identify,
+        and say so in ``warnings``, ``refitted_without`` and ``refit_reason``).
     variance_ci
         Intervals of the variance components, ICC and correlation: ``profile_ml`` (default,
         lme4's ``confint(method = "profile")``, which profiles the ML deviance), ``profile_reml``
@@ -85,6 +91,7 @@ class MixedLM(Model):
     ci_level: float = 0.95
     on_singular: Literal["report", "refit_without_slope"] = "report"
     variance_ci: Literal["profile_ml", "profile_reml", "none"] = "profile_ml"
+    on_unidentifiable: Literal["report", "refit_without_slope"] = "report"
 
     def __post_init__(self) -> None:
         _mixed.outcome_of(self.formula)
@@ -96,6 +103,8 @@ class MixedLM(Model):
             raise ModelError("on_singular must be report or refit_without_slope")
         if self.variance_ci not in ("profile_ml", "profile_reml", "none"):
             raise ModelError("variance_ci must be profile_ml, profile_reml or none")
+        if self.on_unidentifiable not in ("report", "refit_without_slope"):
+            raise ModelError("on_unidentifiable must be report or refit_without_slope")
 
     @property
     def outcome(self) -> str:
@@ -117,6 +126,7 @@ class MixedLM(Model):
             ci_level=self.ci_level,
             on_singular=self.on_singular,
             variance_ci=self.variance_ci,
+            on_unidentifiable=self.on_unidentifiable,
         )
         result = _mixed.fit_mixed(analysis.frame, spec, flow=analysis.flow)
         metrics = {

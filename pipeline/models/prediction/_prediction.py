@@ -31,7 +31,8 @@ ensembles the figure is the regression-based minimum; they need more (van der Pl
 
 Outputs (``data/models/<name>/``): ``coefficients.csv`` (models with coefficients: the final
 model's; tree ensembles: ``importance[<predictor>]`` rows, the estimate being the permutation
-importance, like the survival family's non-coefficient estimates), ``metrics.json`` (n, events,
+importance with its corrected resampled t interval (Nadeau & Bengio 2003), like the survival
+family's non-coefficient estimates), ``metrics.json`` (n, events,
 flow, missing data, validated performance with 95% intervals, tuned hyper-parameters, sample
 size, warnings), and the tables ``predictions``, ``calibration``, ``calibration_curve``,
 ``decision_curve`` (binary), ``importance`` and ``subgroups``.
@@ -48,6 +49,8 @@ BMC Medical Research Methodology 14, 137.
 Rubin DB (1987). Multiple Imputation for Nonresponse in Surveys. Wiley.
 Barnard J, Rubin DB (1999). Small-sample degrees of freedom with multiple imputation.
 Biometrika 86, 948-955.
+Nadeau C, Bengio Y (2003). Inference for the generalization error. Machine Learning 52,
+239-281.
 """
 
 from __future__ import annotations
@@ -346,15 +349,20 @@ def penalised_coefficients(fitted: FittedProcedure, design: Design) -> pd.DataFr
 
 
 def importance_coefficients(importance: pd.DataFrame) -> pd.DataFrame:
-    """``importance[<predictor>]`` rows for models without coefficients (estimate only)."""
+    """``importance[<predictor>]`` rows for models without coefficients: the permutation
+    importance with its standard error and corrected resampled t interval
+    (:func:`~pipeline.models.prediction._prediction_evaluate.importance_table`); no p-value."""
     nan = math.nan
+    columns = ("importance", "std_error", "ci_low", "ci_high")
+    values = {
+        c: importance[c].to_numpy(dtype=float) if c in importance else np.full(len(importance), nan)
+        for c in columns
+    }
     return coefficient_frame(
         [
-            (f"importance[{predictor}]", value, nan, nan, nan, nan)
-            for predictor, value in zip(
-                importance["predictor"].astype(str),
-                importance["importance"].to_numpy(dtype=float),
-                strict=True,
+            (f"importance[{predictor}]", est, se, low, high, nan)
+            for predictor, est, se, low, high in zip(
+                importance["predictor"].astype(str), *(values[c] for c in columns), strict=True
             )
         ]
     )
@@ -629,7 +637,7 @@ class PredictionModel(Model):
             evaluation = evaluate(
                 run, dataset.y, dataset.groups, dataset.keys, dataset.subgroups, settings
             )
-            importance = importance_table(run, design, self.kind)
+            importance = importance_table(run, design, self.kind, self.ci_level)
             coefficients, coefficient_notes = self.coefficients(
                 run, dataset, design, importance, data.seed
             )

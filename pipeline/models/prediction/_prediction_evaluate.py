@@ -39,6 +39,7 @@ Collins GS, Moons KGM, Dhiman P, et al. (2024). TRIPOD+AI statement. BMJ 385, e0
 
 from __future__ import annotations
 
+import math
 import warnings
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, replace
@@ -47,6 +48,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 from joblib import Parallel, delayed
+from scipy import stats
 from threadpoolctl import threadpool_limits
 
 from pipeline.models.prediction import _prediction_metrics as pm
@@ -431,22 +433,66 @@ def subgroups_table(
     )
 
 
-def importance_table(run: ValidationRun, design: Design, kind: Kind) -> pd.DataFrame:
+def importance_test_train_ratio(run: ValidationRun, sets: int) -> float:
+    """n_test / n_train of the held-out sets the permutation importance was computed on:
+    ``1 / (folds - 1)`` for ``nested_cv``; the mean out-of-bag share of the first ``sets``
+    bootstrap refits for ``bootstrap`` (about 0.368)."""
+    if run.fold is not None:
+        folds = int(run.fold.max())
+        return 1.0 / (folds - 1) if folds > 1 else math.nan
+    if run.bootstrap_counts is not None and sets:
+        counts = run.bootstrap_counts[:sets]
+        return float(np.mean((counts == 0).sum(axis=1) / counts.shape[1]))
+    return math.nan
+
+
+def importance_table(
+    run: ValidationRun, design: Design, kind: Kind, ci_level: float = 0.95
+) -> pd.DataFrame:
     """Permutation importance per predictor over the held-out sets: ``predictor``,
-    ``importance`` (mean drop), ``sd``, ``sets``, ``rank`` (1 = most important), ``measure``."""
+    ``importance`` (mean drop), ``sd``, ``sets``, ``std_error``, ``ci_low``, ``ci_high``,
+    ``rank`` (1 = most important), ``measure``.
+
+    The interval is the corrected resampled t interval of Nadeau & Bengio (2003): the held-out
+    sets share training rows, so the naive ``sd / sqrt(sets)`` is too small; the variance of
+    the mean is ``sd^2 (1 / sets + n_test / n_train)``, with ``sets - 1`` degrees of freedom.
+    Empty with fewer than two sets.
+    """
     values = run.importance
     sets = values.shape[0]
     mean = values.mean(axis=0) if sets else np.full(len(design.columns), np.nan)
     sd = values.std(axis=0, ddof=1) if sets > 1 else np.full(len(design.columns), np.nan)
+    ratio = importance_test_train_ratio(run, sets)
+    if sets > 1 and math.isfinite(ratio):
+        se = sd * math.sqrt(1.0 / sets + ratio)
+        crit = float(stats.t.ppf(0.5 + ci_level / 2.0, sets - 1))
+    else:
+        se = np.full(len(design.columns), np.nan)
+        crit = math.nan
     table = pd.DataFrame(
         {
             "predictor": design.columns,
             "importance": mean,
             "sd": sd,
             "sets": sets,
+            "std_error": se,
+            "ci_low": mean - crit * se,
+            "ci_high": mean + crit * se,
             "measure": "auc" if kind == "binary" else "r2",
         }
     )
     table["rank"] = table["importance"].rank(ascending=False, method="first").astype("Int64")
     table = table.sort_values(["rank", "predictor"], kind="stable").reset_index(drop=True)
-    return table[["predictor", "importance", "sd", "sets", "rank", "measure"]]
+    return table[
+        [
+            "predictor",
+            "importance",
+            "sd",
+            "sets",
+            "std_error",
+            "ci_low",
+            "ci_high",
+            "rank",
+            "measure",
+        ]
+    ]
