@@ -93,7 +93,7 @@ def test_effect_size_reading_guide() -> None:
 
 def test_default_year_comes_from_the_export_date_not_the_last_data_day() -> None:
     """The walk-through case: ingest.export_date 2025-12-31, last questionnaire 30 December."""
-    traj = _frame(30, year=2025)
+    traj = _frame(30, year=2024)
     traj["end_date"] = pd.Timestamp("2025-12-30")
     params = ReportParams(year=None, previous_years=0)
     without = annual.annual_figures(traj, _scores(traj), params, ReportingParams())
