@@ -3,7 +3,7 @@
 Sub-commands (contract in ``docs/outputs.md``):
 
 - ``synth --out DIR [--clients N] [--seed S] [--format csv|xlsx|sav]``
-- ``validate EXPORT_DIR``
+- ``validate EXPORT_DIR [--profile NAME]``
 - ``score IN.csv OUT.csv``
 - ``stage NAME [ARGS...]``: run one DVC stage (what ``dvc.yaml`` calls); every stage module
   has ``main(argv: list[str]) -> None``.
@@ -34,7 +34,7 @@ def _cmd_synth(args: argparse.Namespace) -> int:
 def _cmd_validate(args: argparse.Namespace) -> int:
     from pipeline.stages import ingest
 
-    report = ingest.validate_cli(Path(args.export_dir))
+    report = ingest.validate_cli(Path(args.export_dir), profile=args.profile)
     sys.stdout.write(report)
     return 0
 
@@ -69,6 +69,12 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("validate", help="check an export; print its row accounting")
     p.add_argument("export_dir", metavar="EXPORT_DIR")
+    p.add_argument(
+        "--profile",
+        default=None,
+        help="export profile: a shipped name (alk, roqua, long) or a profile file "
+        "(default: params.yaml ingest.profile)",
+    )
     p.set_defaults(func=_cmd_validate)
 
     p = sub.add_parser("score", help="score an item-level CSV with canonical item names")
