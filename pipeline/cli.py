@@ -2,7 +2,7 @@
 
 Sub-commands (contract in ``docs/outputs.md``):
 
-- ``synth --out DIR [--clients N] [--seed S] [--format csv|xlsx|sav]``
+- ``synth --out DIR [--clients N] [--seed S] [--format csv|xlsx|sav] [--profile alk|roqua|long]``
 - ``validate EXPORT_DIR [--profile NAME]``
 - ``score IN.csv OUT.csv``
 - ``stage NAME [ARGS...]``: run one DVC stage (what ``dvc.yaml`` calls); every stage module
@@ -27,7 +27,13 @@ STAGES = ("synth", "ingest", "clean", "score", "fit", "report")
 def _cmd_synth(args: argparse.Namespace) -> int:
     from pipeline.stages import synth
 
-    synth.run_cli(out=Path(args.out), clients=args.clients, seed=args.seed, fmt=args.format)
+    synth.run_cli(
+        out=Path(args.out),
+        clients=args.clients,
+        seed=args.seed,
+        fmt=args.format,
+        profile=args.profile,
+    )
     return 0
 
 
@@ -65,6 +71,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--clients", type=int, default=None, help="number of clients (params.yaml)")
     p.add_argument("--seed", type=int, default=None, help="random seed (params.yaml)")
     p.add_argument("--format", choices=("csv", "xlsx", "sav"), default="csv")
+    p.add_argument(
+        "--profile",
+        choices=("alk", "roqua", "long"),
+        default="alk",
+        help="file layout: the project's own (alk) or a platform's (roqua, long; CSV)",
+    )
     p.set_defaults(func=_cmd_synth)
 
     p = sub.add_parser("validate", help="check an export; print its row accounting")

@@ -468,7 +468,7 @@ class _Mapped:
             aside[ASIDE_TEST] = np.isin(client.astype(str), list(self.test_clients)) & (
                 client != None  # noqa: E711 - elementwise
             )
-        return _finish(raw, frame, aside, keep_from)
+        return _finish(raw, frame, aside, keep_from, name=TRAJECTORIES)
 
     def _canonical_frame(
         self, raw: RawTable, columns: Mapping[str, Column], key: str, where: str
