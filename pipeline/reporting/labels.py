@@ -109,6 +109,19 @@ LABELS: dict[str, dict[str, str]] = {
     "ci95": {"en": "95% CI", "nl": "95%-BI"},
     "response": {"en": "ROM response", "nl": "ROM-respons"},
     "dropout": {"en": "dropout", "nl": "uitval"},
+    # Registered reasons of non-response (SBG reason codes)
+    "nonresponse_group=approached": {
+        "en": "client approached, no (complete) measurement (SBG codes 01-05)",
+        "nl": "cliënt benaderd, geen (volledige) meting (SBG-codes 01–05)",
+    },
+    "nonresponse_group=not_approached": {
+        "en": "client not approached (SBG codes 06-10)",
+        "nl": "cliënt niet benaderd (SBG-codes 06–10)",
+    },
+    "nonresponse_group=not_registered": {
+        "en": "no reason registered",
+        "nl": "geen reden geregistreerd",
+    },
 }
 
 #: Age groups of the client tables (lower bounds, years at the start of treatment).

@@ -1,7 +1,7 @@
 """DVC stage ``report``: the annual quality report (Dutch, HTML + PDF) and the research report
 (English, HTML).
 
-Reads ``data/processed/{scores,trajectories}.parquet``, every ``data/models/<name>/`` of the
+Reads ``data/processed/{scores,trajectories,non_response}.parquet``, every ``data/models/<name>/`` of the
 ``models:`` entries in ``params.yaml`` that exists, ``dvc.lock`` (code and data hashes),
 ``reports/metrics/psychometrics.json`` (the reliable-change norms the score stage used)
 and the ``report``, ``reporting``, ``score``, ``clean`` and ``models`` blocks; writes
@@ -35,6 +35,8 @@ ANNUAL_JSON = "annual.json"
 HEADLINE_JSON = "headline.json"
 #: The score stage's record of the reliable-change norms it used (read for the thresholds).
 PSYCHOMETRICS_JSON = "psychometrics.json"
+#: The clean stage's linked non-response records (registered reasons, for ROM-respons).
+NON_RESPONSE_PARQUET = "non_response.parquet"
 #: Per-model summaries of every configured model (an output, not a declared metric).
 MODELS_JSON = "models.json"
 #: Plot folders: one CSV per outcome scale with one line per model.
@@ -129,6 +131,8 @@ def run(
             raise PipelineError(f"{name}.parquet not found: run the score stage first")
     scores = read_parquet(processed_dir / "scores.parquet")
     trajectories = read_parquet(processed_dir / "trajectories.parquet")
+    records_path = processed_dir / NON_RESPONSE_PARQUET
+    non_response = read_parquet(records_path) if records_path.is_file() else None
     models = load_models(entries, models_dir)
     lock_path = root / "dvc.lock"
     lock = yaml.safe_load(lock_path.read_text(encoding="utf-8")) if lock_path.is_file() else {}
@@ -154,7 +158,9 @@ def run(
         name: entry.get("used", {}) for name, entry in (psychometrics.get("outcomes") or {}).items()
     }
     try:
-        figures = annual.annual_figures(trajectories, scores, report_params, reporting_params)
+        figures = annual.annual_figures(
+            trajectories, scores, report_params, reporting_params, non_response
+        )
     except ValueError as exc:
         raise PipelineError(str(exc)) from exc
     figures["rci_critical"] = score_params.rci_critical
