@@ -128,6 +128,14 @@ def codebook_problem(
         return None
     low, high = min(answers.values()), max(answers.values())
     codes = list(answers)
+    outside = [c for c, v in answers.items() if not spec.low <= v <= spec.high]
+    inside = {v for v in answers.values() if spec.low <= v <= spec.high}
+    if outside and len(inside) == spec.high - spec.low + 1:
+        return (
+            f"the codebook labels code(s) {_span(outside)} that give answers outside the item's "
+            f"answers {spec.low}–{spec.high} with the profile's coding ({described}): declare "
+            "them missing in the coding (missing: [...]) or map them"
+        )
     if low < spec.low or high > spec.high:
         shift = ""
         if high - low == spec.high - spec.low:
