@@ -639,3 +639,36 @@ def test_user_missing_codes_of_a_sav_file_are_missing(tmp_path: Path) -> None:
     assert table.frame["b"].isna().tolist() == [True, False, False, True]
     assert table.missing_codes["a"] == (9.0,)
     assert set(table.missing_codes["b"]) == {98.0, 99.0}
+
+
+def test_alk_layout_reads_a_canonical_non_response_table(tmp_path: Path) -> None:
+    params = _params(40, errors=0)
+    tables = generate(params)
+    export = tmp_path / "export"
+    write_export(tables, export, "csv", manifest(params))
+    traj = tables["trajectories"]
+    first = traj.iloc[0]
+    day = pd.Timestamp(first["start_date"]).strftime("%d-%m-%Y")
+    rows = [
+        "client_id;trajectory_id;recorded_at;instruments;reason_code",
+        f"{first['client_id']};{first['trajectory_id']};{day} 10:00;ssd12|eq5d5l;4",
+        f"{first['client_id']};;{day};rand36;06b",
+        f"{first['client_id']};;{day};ssd12;11",
+        f"{first['client_id']};;{day};oq45;01",
+    ]
+    (export / "non_response.csv").write_text("\r\n".join(rows) + "\r\n", encoding="utf-8")
+    ingest_params = dataclasses.replace(load_params("ingest", IngestParams), export_dir=export)
+    result, _ = ingest.read_and_ingest(ingest_params, export, KEY.encode())
+    records = result.tables["non_response"]
+    assert records["reason_code"].tolist() == ["04", "06b"]
+    assert records["reason_group"].tolist() == ["approached", "not_approached"]
+    assert records["instruments"].tolist() == ["ssd12|eq5d5l", "rand36"]
+    reasons = dict(zip(result.quarantine["row"], result.quarantine["reason"], strict=True))
+    assert reasons[4] == "unknown reason_code value"
+    assert reasons[5] == "unknown instrument in instruments"
+    from pipeline.clean import clean_tables
+
+    cleaned = clean_tables(result.tables, load_params("clean", CleanParams))
+    out = cleaned.non_response
+    assert len(out) == 3 and set(out["instrument"]) == {"ssd12", "eq5d5l", "rand36"}
+    assert set(out["timepoint"]) == {"intake"}
