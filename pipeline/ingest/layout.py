@@ -353,7 +353,11 @@ class _Mapped:
             if hits:
                 nr_raw = self.read_one(hits[0], profile.non_response.sheet, "non_response")
         codebook = self._codebook()
-        others = [f for f in self.files if f not in self.claimed]
+        # files the profile does not name are read and scanned like tables outside the
+        # contract (as in the alk layout, only CSV, workbook and SPSS files)
+        others = [
+            f for f in self.files if f not in self.claimed and not f.lower().endswith(".json")
+        ]
         extra: dict[str, RawTable] = {}
         for rel in others:
             for table in read_table_file(self.dir / rel, self.csv):
@@ -428,9 +432,14 @@ class _Mapped:
         ]  # fmt: skip
         for name, raw in wide.items():
             spec = profile.questionnaires[name]
+            client = spec.columns.get("client_id")
+            if isinstance(client, str):
+                client = client.replace(
+                    "{key}", self._key(spec, list(raw.frame.columns), raw.source)
+                )
             sources.append(
                 (_Source(raw.name, raw.source, tuple(raw.frame.columns), raw.rows, raw=raw),
-                 spec.columns.get("client_id"))
+                 client)
             )  # fmt: skip
         if long_source is not None and profile.long is not None:
             sources.append((long_source, profile.long.columns.get("client_id")))
@@ -496,6 +505,12 @@ class _Mapped:
             out[canonical] = raw.frame[label].to_numpy(dtype=object)
             used.append(label)
         rest = [c for c in raw.frame.columns if c not in used]
+        clash = sorted({str(c).strip().lower() for c in rest} & set(out))
+        if clash:
+            raise ExportError(
+                f"{raw.source}: column {clash[0]} is both mapped by profile {self.profile.name} "
+                f"({where}) and present under its own name: rename or drop one"
+            )
         return pd.DataFrame(out | {c: raw.frame[c].to_numpy(dtype=object) for c in rest}), rest
 
     # ---- wide questionnaires
