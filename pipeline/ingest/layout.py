@@ -194,10 +194,11 @@ class _Source:
                 uniques = self.csv.uniques[label]
                 texts = canonical_texts(uniques)
                 codes2, texts2 = pd.factorize(texts, use_na_sentinel=True)
-                remap = np.concatenate((codes2.astype(np.int64), [-1]))
+                # int32 codes (a long file has tens of millions of cells per column); the
+                # reader's codes are handed over, not copied
+                remap = np.concatenate((codes2.astype(np.int32), np.asarray([-1], np.int32)))
                 self.coded[label] = Coded(
-                    codes=remap[self.csv.codes[label].astype(np.int64)],
-                    texts=np.asarray(texts2, dtype=object),
+                    codes=remap[self.csv.codes.pop(label)], texts=np.asarray(texts2, dtype=object)
                 )
             else:
                 assert self.raw is not None
