@@ -88,7 +88,9 @@ class IngestResult:
         Per table: ``rows_read``, ``rows_kept``, ``rows_quarantined`` (read = kept +
         quarantined) and ``ignored_columns`` (the number of columns outside the contract,
         never their names); trajectories also ``free_text_grouped`` (per free-text column,
-        cells that became ``overig``).
+        cells that became ``overig``); a table an export profile built also ``set_aside``
+        (source records that are not rows of the table, by reason) and ``source_records``
+        (``read`` = ``in_kept_rows`` + ``in_quarantined_rows`` + ``set_aside``).
     ignored_tables
         Names of tables outside the contract (checked for identifiers, otherwise ignored).
     export_date
