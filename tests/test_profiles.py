@@ -123,6 +123,8 @@ BAD_PROFILES = [
         sessions={"parts": "x"}), "date parts are only for date columns"),
     ("no_trajectories", lambda d: d.pop("trajectories"), "must say where the trajectories are"),
     ("bad_layout", lambda d: d.update(layout="wide"), "layout must be one of canonical, mapped"),
+    ("bad_table_csv", lambda d: d["trajectories"].update(csv={"delimiter": "|"}),
+     "trajectories.csv.delimiter must be one of auto, ;, ,"),
 ]  # fmt: skip
 
 

@@ -283,8 +283,16 @@ class _Mapped:
             self.claimed[hit] = where
         return hits
 
-    def read_one(self, rel: str, sheet: str | None, where: str) -> RawTable:
-        tables = read_table_file(self.dir / rel, self.csv)
+    def options(self, table_csv: Mapping[str, str]) -> CsvOptions:
+        """The profile's CSV settings with a table's own on top."""
+        changes: dict[str, Any] = dict(table_csv)
+        return dataclasses.replace(self.csv, **changes) if changes else self.csv
+
+    def read_one(
+        self, rel: str, sheet: str | None, where: str, table_csv: Mapping[str, str]
+    ) -> RawTable:
+        options = self.options(table_csv)
+        tables = read_table_file(self.dir / rel, options)
         if sheet is not None:
             chosen = [
                 t for t in tables if t.source.split(", sheet ", 1)[-1].lower() == sheet.lower()
@@ -301,18 +309,18 @@ class _Mapped:
             )
         else:
             table = tables[0]
-        source = (
-            rel
-            if ", sheet " not in table.source
-            else f"{rel}, sheet {table.source.split(', sheet ', 1)[1]}"
-        )
-        return dataclasses.replace(table, source=source)
+        sheet_name = table.source.split(", sheet ", 1)[1] if ", sheet " in table.source else ""
+        source = f"{rel}, sheet {sheet_name}" if sheet_name else rel
+        csv = options if options != self.csv else None
+        return dataclasses.replace(table, source=source, csv=csv)
 
-    def source_of(self, rel: str, sheet: str | None, where: str) -> _Source:
+    def source_of(
+        self, rel: str, sheet: str | None, where: str, table_csv: Mapping[str, str]
+    ) -> _Source:
         if rel.lower().endswith(".csv"):
-            coded = read_csv_coded(self.dir / rel, self.csv)
+            coded = read_csv_coded(self.dir / rel, self.options(table_csv))
             return _Source(coded.name, rel, coded.columns, coded.rows, csv=coded)
-        raw = self.read_one(rel, sheet, where)
+        raw = self.read_one(rel, sheet, where, table_csv)
         return _Source(raw.name, raw.source, tuple(raw.frame.columns), raw.rows, raw=raw)
 
     def column(self, columns: Any, name: str, rel: str, where: str) -> Any:
@@ -335,24 +343,28 @@ class _Mapped:
                 f"the export has no trajectories table: no file matches profile {profile.name} "
                 f"trajectories.files ({', '.join(profile.trajectories.files)})"
             )
-        traj_raw = self.read_one(traj_files[0], profile.trajectories.sheet, "trajectories")
+        traj_raw = self.read_one(
+            traj_files[0], profile.trajectories.sheet, "trajectories", profile.trajectories.csv
+        )
         wide: dict[str, RawTable] = {}
         for name, spec in profile.questionnaires.items():
             if spec.layout != "wide":
                 continue
             hits = self.match(spec.files, f"questionnaires.{name}")
             if hits:
-                wide[name] = self.read_one(hits[0], spec.sheet, f"questionnaires.{name}")
+                wide[name] = self.read_one(hits[0], spec.sheet, f"questionnaires.{name}", spec.csv)
         long_source = None
         if profile.long is not None:
             hits = self.match(profile.long.files, "long")
             if hits:
-                long_source = self.source_of(hits[0], profile.long.sheet, "long")
+                long_source = self.source_of(hits[0], profile.long.sheet, "long", profile.long.csv)
         nr_raw = None
         if profile.non_response is not None:
             hits = self.match(profile.non_response.files, "non_response")
             if hits:
-                nr_raw = self.read_one(hits[0], profile.non_response.sheet, "non_response")
+                nr_raw = self.read_one(
+                    hits[0], profile.non_response.sheet, "non_response", profile.non_response.csv
+                )
         codebook = self._codebook()
         # files the profile does not name are read and scanned like tables outside the
         # contract (as in the alk layout, only CSV, workbook and SPSS files)
@@ -400,7 +412,7 @@ class _Mapped:
             return {}
         out: dict[str, dict[Any, str]] = {}
         for rel in self.match(spec.files, "codebook", many=True):
-            for table in read_table_file(self.dir / rel, self.csv):
+            for table in read_table_file(self.dir / rel, self.options(spec.csv)):
                 columns = list(table.frame.columns)
                 variable = self.column(columns, spec.variable, rel, "codebook.variable")
                 value = self.column(columns, spec.value, rel, "codebook.value")
@@ -590,7 +602,7 @@ class _Mapped:
             if label is None:
                 continue
             coded = code_cells(raw.frame[label])
-            values, _ = parse_number_texts(coded.texts, self.csv.decimal)
+            values, _ = parse_number_texts(coded.texts, self.options(spec.csv).decimal)
             per_row = coded.take(values, np.nan)[kept]
             scores.append(
                 pd.DataFrame(
@@ -729,8 +741,10 @@ class _Mapped:
                 canonical: dict(codebook.get(code.strip().lower(), {}))
                 for canonical, code in item_codes[name].items()
             }
+            options = self.options(profile.long.csv)
             out[name] = dataclasses.replace(
                 table,
+                csv=options if options != self.csv and source.csv is not None else None,
                 set_aside=aside_i,
                 codings=spec.coding_of(),
                 labels={k: v for k, v in book.items() if v},

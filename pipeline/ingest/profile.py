@@ -202,12 +202,16 @@ class TableSpec:
         Canonical column -> export column (or :class:`DateParts`).
     values
         Canonical column -> {export code -> canonical value}, like ``ingest.value_map``.
+    csv
+        CSV settings of this table's file, on top of the profile's (an EPD extract in
+        Windows-1252 beside a platform's UTF-8 files).
     """
 
     files: tuple[str, ...]
     sheet: str | None = None
     columns: Mapping[str, Column] = field(default_factory=dict)
     values: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
+    csv: Mapping[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -243,6 +247,8 @@ class QuestionnaireSpec:
         completed_at``, as any row without a date).
     platform_scores
         The platform's own scores of this questionnaire (compared, never used).
+    csv
+        Wide: CSV settings of the questionnaire's file, on top of the profile's.
     """
 
     instrument: str
@@ -256,6 +262,7 @@ class QuestionnaireSpec:
     non_response: str | None = None
     pending: Literal["quarantine", "set_aside"] = "quarantine"
     platform_scores: tuple[PlatformScore, ...] = ()
+    csv: Mapping[str, str] = field(default_factory=dict)
 
     def coding_of(self) -> dict[str, Coding]:
         """Canonical item -> its coding."""
@@ -264,11 +271,12 @@ class QuestionnaireSpec:
 
 @dataclass(frozen=True)
 class LongSpec:
-    """The long (item-per-row) file: which file, which columns."""
+    """The long (item-per-row) file: which file, which columns, its CSV settings."""
 
     files: tuple[str, ...]
     sheet: str | None = None
     columns: Mapping[str, Column] = field(default_factory=dict)
+    csv: Mapping[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -285,6 +293,7 @@ class NonResponseSpec:
     format: Literal["json", "table"] = "table"
     sheet: str | None = None
     columns: Mapping[str, Column] = field(default_factory=dict)
+    csv: Mapping[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -295,6 +304,7 @@ class CodebookSpec:
     variable: str = "variable"
     value: str = "value"
     label: str = "label"
+    csv: Mapping[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -549,20 +559,20 @@ def code_text(value: Any) -> str:
     return str(int(number)) if number.is_integer() else repr(number)
 
 
-def _csv_block(check: _Checker, value: Any) -> dict[str, str]:
-    block = check.mapping(value, "csv")
+def _csv_block(check: _Checker, value: Any, where: str = "csv") -> dict[str, str]:
+    block = check.mapping(value, where)
     allowed = {
         "delimiter": ("auto", ";", ","),
         "decimal": ("auto", ",", "."),
         "encoding": ("auto", "utf-8", "utf-8-sig", "cp1252"),
     }
-    check.keys(block, "csv", (*allowed, "date_format"))
+    check.keys(block, where, (*allowed, "date_format"))
     out: dict[str, str] = {}
     for key, entry in block.items():
         if key in allowed:
-            out[key] = check.choice(entry, f"csv.{key}", allowed[key])
+            out[key] = check.choice(entry, f"{where}.{key}", allowed[key])
         else:
-            out[key] = check.text(entry, f"csv.{key}")
+            out[key] = check.text(entry, f"{where}.{key}")
     return out
 
 
@@ -614,8 +624,9 @@ def _codebook(check: _Checker, value: Any) -> CodebookSpec | None:
     if value is None:
         return None
     block = check.mapping(value, "codebook")
-    check.keys(block, "codebook", ("files", "variable", "value", "label"))
+    check.keys(block, "codebook", ("files", "variable", "value", "label", "csv"))
     return CodebookSpec(
+        csv=_csv_block(check, block.get("csv"), "codebook.csv"),
         files=check.files(block.get("files"), "codebook"),
         variable=check.text(block.get("variable", "variable"), "codebook.variable"),
         value=check.text(block.get("value", "value"), "codebook.value"),
@@ -625,7 +636,7 @@ def _codebook(check: _Checker, value: Any) -> CodebookSpec | None:
 
 def _table(check: _Checker, value: Any, where: str) -> TableSpec:
     block = check.mapping(value, where)
-    check.keys(block, where, ("files", "sheet", "columns", "values"))
+    check.keys(block, where, ("files", "sheet", "columns", "values", "csv"))
     names = TRAJECTORY_CONTRACT.names
     dates = tuple(c.name for c in TRAJECTORY_CONTRACT.columns if c.kind in ("date", "datetime"))
     coded = tuple(
@@ -643,6 +654,7 @@ def _table(check: _Checker, value: Any, where: str) -> TableSpec:
             code_text(k): check.text(v, f"{where}.values.{column}") for k, v in mapping.items()
         }
     return TableSpec(
+        csv=_csv_block(check, block.get("csv"), f"{where}.csv"),
         files=check.files(block.get("files"), where),
         sheet=check.text(block["sheet"], f"{where}.sheet") if "sheet" in block else None,
         columns=_columns(check, block.get("columns"), f"{where}.columns", names, dates),
@@ -782,7 +794,7 @@ def _questionnaire(check: _Checker, instrument: str, value: Any, layout: str) ->
         )
     kind = check.choice(block.get("layout", "wide"), f"{where}.layout", ("wide", "long"))
     wide_keys = ("layout", "files", "sheet", "keys", "columns", "items", "coding",
-                 "non_response", "pending", "platform_scores")  # fmt: skip
+                 "non_response", "pending", "platform_scores", "csv")  # fmt: skip
     long_keys = ("layout", "keys", "items", "coding")
     check.keys(block, where, wide_keys if kind == "wide" else long_keys)
     if "items" not in block:
@@ -803,6 +815,7 @@ def _questionnaire(check: _Checker, instrument: str, value: Any, layout: str) ->
         block.get("pending", "quarantine"), f"{where}.pending", ("quarantine", "set_aside")
     )
     return QuestionnaireSpec(
+        csv=_csv_block(check, block.get("csv"), f"{where}.csv"),
         instrument=instrument,
         layout=kind,  # type: ignore[arg-type]
         files=check.files(block.get("files"), where) if kind == "wide" else (),
@@ -825,7 +838,7 @@ def _questionnaire(check: _Checker, instrument: str, value: Any, layout: str) ->
 
 def _long(check: _Checker, value: Any) -> LongSpec:
     block = check.mapping(value, "long")
-    check.keys(block, "long", ("files", "sheet", "columns"))
+    check.keys(block, "long", ("files", "sheet", "columns", "csv"))
     columns = _columns(check, block.get("columns"), "long.columns", LONG_COLUMNS, ("completed_at",))
     for needed in ("client_id", "questionnaire", "item", "value"):
         if needed not in columns:
@@ -833,6 +846,7 @@ def _long(check: _Checker, value: Any) -> LongSpec:
     if "completed_at" not in columns:
         check.fail("long.columns.completed_at is missing (the date of the administration)")
     return LongSpec(
+        csv=_csv_block(check, block.get("csv"), "long.csv"),
         files=check.files(block.get("files"), "long"),
         sheet=check.text(block["sheet"], "long.sheet") if "sheet" in block else None,
         columns=columns,
@@ -841,7 +855,7 @@ def _long(check: _Checker, value: Any) -> LongSpec:
 
 def _non_response(check: _Checker, value: Any) -> NonResponseSpec:
     block = check.mapping(value, "non_response")
-    check.keys(block, "non_response", ("files", "format", "sheet", "columns"))
+    check.keys(block, "non_response", ("files", "format", "sheet", "columns", "csv"))
     fmt = check.choice(block.get("format", "table"), "non_response.format", ("json", "table"))
     columns = _columns(
         check, block.get("columns"), "non_response.columns", NON_RESPONSE_COLUMNS,
@@ -854,6 +868,7 @@ def _non_response(check: _Checker, value: Any) -> NonResponseSpec:
         if column not in columns:
             check.fail(f"non_response.columns.{column} is missing")
     return NonResponseSpec(
+        csv=_csv_block(check, block.get("csv"), "non_response.csv"),
         files=check.files(block.get("files"), "non_response"),
         format=fmt,  # type: ignore[arg-type]
         sheet=check.text(block["sheet"], "non_response.sheet") if "sheet" in block else None,

@@ -596,8 +596,11 @@ def _check_structure(tables: list[_Table]) -> None:
 
 
 def _options(table: _Table, params: IngestParams) -> tuple[str, str]:
+    """Decimal mark and date format of a table: CSV text by its file's settings (an export
+    profile's for that file, else ``ingest.csv``); typed cells (xlsx, sav) by ``auto``."""
     if table.raw.fmt == "csv":
-        return params.csv.decimal, params.csv.date_format
+        csv = table.raw.csv or params.csv
+        return csv.decimal, csv.date_format
     return "auto", "auto"
 
 

@@ -104,6 +104,9 @@ class RawTable:
     set_aside
         Source records that are not rows of this table, by reason (another respondent type,
         a test dossier, a non-response record ...): counted, never silently dropped.
+    csv
+        The CSV settings this file was read with when they differ from ``ingest.csv`` (an
+        export profile's), so its decimal mark and date format are used to parse it.
     """
 
     name: str
@@ -117,6 +120,7 @@ class RawTable:
     problems: tuple[tuple[np.ndarray, str], ...] = ()
     row_counts: np.ndarray | None = None
     set_aside: Mapping[str, int] = field(default_factory=dict)
+    csv: CsvOptions | None = None
 
 
 def read_export(
