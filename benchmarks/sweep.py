@@ -147,6 +147,8 @@ class Variant:
         Post-processing of the written export (delete a table, rewrite the CSV dialect).
     ingest_csv
         Overrides of ``ingest.csv`` (default: every option ``auto``).
+    profile
+        The export profile: the generator writes its layout, ingest reads it with it.
     """
 
     name: str
@@ -156,6 +158,7 @@ class Variant:
     fmt: str = "csv"
     post: Callable[[Path], None] | None = None
     ingest_csv: Mapping[str, str] = field(default_factory=dict)
+    profile: str = "alk"
 
 
 def _years(n: int) -> dict[str, Any]:
@@ -254,6 +257,16 @@ def variants() -> list[Variant]:
             "CSV: ',' and '.' with the ingest.csv options set explicitly",
             post=rewrite_csv(Dialect(",", ".", "utf-8", iso_dates=True, eol="\n")),
             ingest_csv={"delimiter": ",", "decimal": ".", "encoding": "utf-8"},
+        ),
+        Variant(
+            "profile_roqua",
+            "RoQua's export beside an EPD extract, read with profile roqua",
+            profile="roqua",
+        ),
+        Variant(
+            "profile_long",
+            "one row per answered item, read with profile long",
+            profile="long",
         ),
         Variant("years_7_1300", "7 calendar years (2019-2025), 1,300 clients", clients=1300),
         Variant("large_20000", "20,000 clients", clients=20000),
@@ -368,15 +381,17 @@ def run_variant(project: Path, variant: Variant, base_params: Mapping[str, Any])
     )
     params["ingest"] = _merge(
         dict(base_params["ingest"]),
-        {"export_dir": EXPORT, "csv": dict(variant.ingest_csv)},
+        {"export_dir": EXPORT, "csv": dict(variant.ingest_csv), "profile": variant.profile},
     )
     (project / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False), "utf-8")
     export = project / EXPORT
     shutil.rmtree(export, ignore_errors=True)
     python = str(BIN / "python")
     made = _run(
-        [python, "-m", "pipeline", "synth", "--out", EXPORT, "--format", variant.fmt], project
-    )
+        [python, "-m", "pipeline", "synth", "--out", EXPORT, "--format", variant.fmt,
+         "--profile", variant.profile],
+        project,
+    )  # fmt: skip
     error = ""
     if made.returncode:
         error = "synth: " + made.stderr.strip().splitlines()[-1]

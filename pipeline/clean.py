@@ -216,6 +216,32 @@ class CleanResult:
     quarantine: pd.DataFrame
     accounting: dict[str, int]
     linkage: dict[str, Any]
+    non_response: pd.DataFrame = field(default_factory=lambda: empty_non_response())
+
+
+#: Name of the ingested table of non-response records.
+NON_RESPONSE: Final = "non_response"
+#: Columns of ``data/processed/non_response.parquet``: one row per record and instrument.
+NON_RESPONSE_COLUMNS: Final[tuple[str, ...]] = (
+    "client_key", "trajectory_key", "instrument", "recorded_at", "timepoint", "reason_code",
+    "reason_group", "source_row",
+)  # fmt: skip
+
+
+def empty_non_response() -> pd.DataFrame:
+    """A non-response table without rows (an export that carries none)."""
+    return pd.DataFrame(
+        {
+            "client_key": pd.Series([], dtype=object),
+            "trajectory_key": pd.Series([], dtype=object),
+            "instrument": pd.Series([], dtype=object),
+            "recorded_at": pd.Series([], dtype="datetime64[ns]"),
+            "timepoint": pd.Series([], dtype=object),
+            "reason_code": pd.Series([], dtype=object),
+            "reason_group": pd.Series([], dtype=object),
+            "source_row": pd.Series([], dtype=np.int64),
+        }
+    )
 
 
 # --------------------------------------------------------------------------------------------
@@ -246,6 +272,8 @@ def clean_tables(tables: Mapping[str, pd.DataFrame], params: CleanParams) -> Cle
         When a table breaks the ingested contract (missing table or column, wrong date type,
         duplicate ``source_row`` or ``trajectory_key``, missing ``completed_at``).
     """
+    records = tables.get(NON_RESPONSE)
+    tables = {name: frame for name, frame in tables.items() if name != NON_RESPONSE}
     _check_tables(tables)
     instruments = tuple(name for name in INSTRUMENTS if name in tables)
     kept: dict[str, IntArray] = {}
@@ -268,13 +296,107 @@ def clean_tables(tables: Mapping[str, pd.DataFrame], params: CleanParams) -> Cle
     for table, count in quarantine["table"].value_counts().items():
         accounting[str(table)] = int(count)
     linkage = _linkage_metrics(tables, admins, link, clean_traj)
+    non_response = empty_non_response()
+    if records is not None:
+        accounting[NON_RESPONSE] = 0
+        non_response = link_non_response(trajectories, records, params.windows)
     return CleanResult(
         administrations=administrations,
         trajectories=clean_traj,
         quarantine=quarantine,
         accounting=dict(sorted(accounting.items())),
         linkage=linkage,
+        non_response=non_response,
     )
+
+
+def link_non_response(
+    trajectories: pd.DataFrame, records: pd.DataFrame, windows: WindowParams
+) -> pd.DataFrame:
+    """Link non-response records to trajectories and timepoint windows, one row per instrument.
+
+    A record is linked as an administration is (its ``trajectory_key`` when it has one, else
+    the client's trajectory whose span holds its day, the later one winning) and placed in the
+    window its day falls in: ``intake`` or ``end`` (in both: the nearer), else ``interim``,
+    ``follow_up`` or ``unlinked``; there is no competition between records.
+
+    Parameters
+    ----------
+    trajectories
+        Trajectories sorted as by :func:`_sorted_trajectories`.
+    records
+        The ingested ``non_response`` table (``source_row``, ``client_key``,
+        ``trajectory_key``, ``recorded_at``, ``instruments`` ``|``-joined, ``reason_code``,
+        ``reason_group``).
+    windows
+        Window widths in days.
+
+    Returns
+    -------
+    pandas.DataFrame
+        :data:`NON_RESPONSE_COLUMNS`, sorted by ``source_row`` and instrument (catalogue order).
+    """
+    if not len(records):
+        return empty_non_response()
+    for column in ("source_row", "client_key", "recorded_at", "instruments", "reason_code"):
+        if column not in records.columns:
+            raise PipelineError(f"clean: table non_response lacks column(s): {column}")
+    recorded = records["recorded_at"]
+    ns = recorded.to_numpy(dtype="datetime64[ns]").view(np.int64)
+    day = np.floor_divide(ns, _NS_PER_DAY).astype(np.float64)
+    day[recorded.isna().to_numpy()] = np.nan
+    keys = _trajectory_keys(records) if "trajectory_key" in records else np.full(
+        len(records), None, dtype=object
+    )  # fmt: skip
+    assigned, _, _ = _assign_trajectories(
+        trajectories, records["client_key"].to_numpy(dtype=object), keys, day, windows
+    )
+    t_start = _day_numbers(trajectories["start_date"])
+    t_end = _day_numbers(trajectories["end_date"])
+    linked = assigned >= 0
+    safe = np.where(linked, assigned, 0)
+    s = np.where(linked, t_start[safe] if len(t_start) else np.nan, np.nan)
+    e = np.where(linked, t_end[safe] if len(t_end) else np.nan, np.nan)
+    ended = ~np.isnan(e)
+    w = windows
+    in_intake = (day >= s - w.intake_before_days) & (day <= s + w.intake_after_days)
+    in_end = ended & (day >= e - w.end_before_days) & (day <= e + w.end_after_days)
+    in_interim = (day > s + w.intake_after_days) & np.where(
+        ended, day < e - w.end_before_days, True
+    )
+    in_follow_up = ended & (day > e + w.end_after_days) & (day <= e + w.follow_up_days)
+    timepoint = np.full(len(records), _UNLINKED, dtype=np.int64)
+    timepoint[in_follow_up] = _FOLLOW_UP
+    timepoint[in_interim] = _INTERIM
+    nearer_end = np.abs(day - e) < np.abs(day - s)
+    timepoint[in_intake] = _INTAKE
+    timepoint[in_end & (~in_intake | nearer_end)] = _END
+    timepoint[~linked] = _UNLINKED
+    t_key = trajectories["trajectory_key"].to_numpy(dtype=object)
+    key_or_null = np.concatenate((t_key, np.asarray([None], dtype=object)))
+    trajectory_key = key_or_null[np.where(timepoint == _UNLINKED, -1, assigned)]
+    parts = records["instruments"].astype(str).str.split("|")
+    counts = parts.map(len).to_numpy(dtype=np.int64)
+    at = np.repeat(np.arange(len(records)), counts)
+    out = pd.DataFrame(
+        {
+            "client_key": records["client_key"].to_numpy(dtype=object)[at],
+            "trajectory_key": trajectory_key[at],
+            "instrument": np.concatenate(parts.to_list()).astype(object)
+            if len(parts)
+            else np.empty(0, dtype=object),
+            "recorded_at": recorded.to_numpy(dtype="datetime64[ns]")[at],
+            "timepoint": np.array(TIMEPOINTS, dtype=object)[timepoint][at],
+            "reason_code": records["reason_code"].to_numpy(dtype=object)[at],
+            "reason_group": records["reason_group"].to_numpy(dtype=object)[at]
+            if "reason_group" in records
+            else np.full(len(at), None, dtype=object),
+            "source_row": records["source_row"].to_numpy(dtype=np.int64)[at],
+        }
+    )
+    rank = out["instrument"].map({name: k for k, name in enumerate(INSTRUMENTS)})
+    order = np.lexsort((rank.to_numpy(dtype=np.int64), out["source_row"].to_numpy()))
+    return out.iloc[order].reset_index(drop=True)[list(NON_RESPONSE_COLUMNS)]
 
 
 # --------------------------------------------------------------------------------------------
@@ -581,54 +703,11 @@ def _link_administrations(
     """
     n = len(admins)
     n_instr = int(admins.instrument.max()) + 1 if n else 1
-    t_client = trajectories["client_key"].to_numpy(dtype=object)
-    t_key = trajectories["trajectory_key"].to_numpy(dtype=object)
     t_start = _day_numbers(trajectories["start_date"])
     t_end = _day_numbers(trajectories["end_date"])
-    t_ended = ~np.isnan(t_end)
-
-    # Clients as integer codes; trajectories are sorted by client, so their codes are sorted.
-    clients = pd.Index(pd.unique(t_client))
-    t_code = clients.get_indexer(t_client).astype(np.int64)
-    # Trajectories have no null client_key (checked), so a null one here gets -1 like any
-    # client without a trajectory.
-    a_code = clients.get_indexer(admins.client_key).astype(np.int64)
-
-    by_key = pd.notna(admins.trajectory_key).astype(bool)
-    reason = np.full(n, -1, dtype=np.int64)
-    assigned = np.full(n, -1, dtype=np.int64)
-
-    # 1. By key: the key must name a trajectory of the same client.
-    key_rows = np.flatnonzero(by_key)
-    pos = pd.Index(t_key).get_indexer(admins.trajectory_key[key_rows]).astype(np.int64)
-    ok = pos >= 0
-    ok[ok] = t_code[pos[ok]] == a_code[key_rows[ok]]
-    assigned[key_rows[ok]] = pos[ok]
-    reason[key_rows[~ok]] = UNLINKED_REASONS.index("unknown_trajectory")
-
-    # 2. By date: expand each row over its client's trajectories, keep those whose span holds
-    #    the day, take the last (latest start, then greatest key: the sort order).
-    date_rows = np.flatnonzero(~by_key)
-    code = a_code[date_rows]
-    per_client = np.bincount(t_code, minlength=len(clients)).astype(np.int64)
-    first_of_client = np.cumsum(per_client) - per_client
-    known = code >= 0
-    lo = np.where(known, first_of_client[np.where(known, code, 0)] if len(clients) else 0, 0)
-    count = np.where(known, per_client[np.where(known, code, 0)] if len(clients) else 0, 0)
-    reason[date_rows[count == 0]] = UNLINKED_REASONS.index("client_without_trajectory")
-    rows = np.repeat(date_rows, count)
-    starts = np.repeat(np.cumsum(count) - count, count)
-    cand = np.repeat(lo, count) + (np.arange(len(rows), dtype=np.int64) - starts)
-    day = admins.day[rows]
-    span_end = np.where(t_ended[cand], t_end[cand] + windows.follow_up_days, np.inf)
-    in_span = (day >= t_start[cand] - windows.intake_before_days) & (day <= span_end)
-    rows, cand = rows[in_span], cand[in_span]
-    last = np.append(rows[1:] != rows[:-1], True) if len(rows) else np.array([], dtype=bool)
-    assigned[rows[last]] = cand[last]
-    no_span = np.zeros(n, dtype=bool)
-    no_span[date_rows[count > 0]] = True
-    no_span[rows] = False
-    reason[no_span] = UNLINKED_REASONS.index("outside_windows")
+    assigned, reason, by_key = _assign_trajectories(
+        trajectories, admins.client_key, admins.trajectory_key, admins.day, windows
+    )
 
     # 3. Windows relative to the assigned trajectory.
     linked = assigned >= 0
@@ -683,6 +762,75 @@ def _link_administrations(
         days_from_start=np.where(unlinked, np.nan, d - s),
         unlinked_reason=reason,
     )
+
+
+def _assign_trajectories(
+    trajectories: pd.DataFrame,
+    client_key: npt.NDArray[np.object_],
+    trajectory_key: npt.NDArray[np.object_],
+    day: FloatArray,
+    windows: WindowParams,
+) -> tuple[IntArray, IntArray, BoolArray]:
+    """Rules 1 and 2 of the module docstring: the trajectory of every row (by key, else by
+    client and day), the reason a row has none, and whether it carried a key.
+
+    Returns
+    -------
+    assigned, reason, by_key
+        Position in the sorted trajectories (-1 when none), index into
+        :data:`UNLINKED_REASONS` (-1 when assigned), and the key flag.
+    """
+    n = len(client_key)
+    t_client = trajectories["client_key"].to_numpy(dtype=object)
+    t_key = trajectories["trajectory_key"].to_numpy(dtype=object)
+    t_start = _day_numbers(trajectories["start_date"])
+    t_end = _day_numbers(trajectories["end_date"])
+    t_ended = ~np.isnan(t_end)
+
+    # Clients as integer codes; trajectories are sorted by client, so their codes are sorted.
+    clients = pd.Index(pd.unique(t_client))
+    t_code = clients.get_indexer(t_client).astype(np.int64)
+    # Trajectories have no null client_key (checked), so a null one here gets -1 like any
+    # client without a trajectory.
+    a_code = clients.get_indexer(client_key).astype(np.int64)
+
+    by_key = pd.notna(trajectory_key).astype(bool)
+    reason = np.full(n, -1, dtype=np.int64)
+    assigned = np.full(n, -1, dtype=np.int64)
+
+    # 1. By key: the key must name a trajectory of the same client.
+    key_rows = np.flatnonzero(by_key)
+    pos = pd.Index(t_key).get_indexer(trajectory_key[key_rows]).astype(np.int64)
+    ok = pos >= 0
+    ok[ok] = t_code[pos[ok]] == a_code[key_rows[ok]]
+    assigned[key_rows[ok]] = pos[ok]
+    reason[key_rows[~ok]] = UNLINKED_REASONS.index("unknown_trajectory")
+
+    # 2. By date: expand each row over its client's trajectories, keep those whose span holds
+    #    the day, take the last (latest start, then greatest key: the sort order).
+    date_rows = np.flatnonzero(~by_key)
+    code = a_code[date_rows]
+    per_client = np.bincount(t_code, minlength=len(clients)).astype(np.int64)
+    first_of_client = np.cumsum(per_client) - per_client
+    known = code >= 0
+    lo = np.where(known, first_of_client[np.where(known, code, 0)] if len(clients) else 0, 0)
+    count = np.where(known, per_client[np.where(known, code, 0)] if len(clients) else 0, 0)
+    reason[date_rows[count == 0]] = UNLINKED_REASONS.index("client_without_trajectory")
+    rows = np.repeat(date_rows, count)
+    starts = np.repeat(np.cumsum(count) - count, count)
+    cand = np.repeat(lo, count) + (np.arange(len(rows), dtype=np.int64) - starts)
+    row_day = day[rows]
+    span_end = np.where(t_ended[cand], t_end[cand] + windows.follow_up_days, np.inf)
+    in_span = (row_day >= t_start[cand] - windows.intake_before_days) & (row_day <= span_end)
+    rows, cand = rows[in_span], cand[in_span]
+    last = np.append(rows[1:] != rows[:-1], True) if len(rows) else np.array([], dtype=bool)
+    assigned[rows[last]] = cand[last]
+    no_span = np.zeros(n, dtype=bool)
+    no_span[date_rows[count > 0]] = True
+    no_span[rows] = False
+    reason[no_span] = UNLINKED_REASONS.index("outside_windows")
+
+    return assigned, reason, by_key
 
 
 def _closest(
@@ -999,6 +1147,8 @@ def combine_accounting(
     kept_out = result.administrations["instrument"].value_counts()
     kept_counts = {str(k): int(v) for k, v in kept_out.items()}
     kept_counts[TRAJECTORIES] = len(result.trajectories)
+    if NON_RESPONSE in ingested:
+        kept_counts[NON_RESPONSE] = int(result.non_response["source_row"].nunique())
     q_counts = {str(k): int(v) for k, v in quarantine["table"].value_counts().items()}
     tables = sorted(set(ingested) | set(result.accounting) | set(q_counts))
     out: dict[str, dict[str, int]] = {}

@@ -2,8 +2,8 @@
 
 Sub-commands (contract in ``docs/outputs.md``):
 
-- ``synth --out DIR [--clients N] [--seed S] [--format csv|xlsx|sav]``
-- ``validate EXPORT_DIR``
+- ``synth --out DIR [--clients N] [--seed S] [--format csv|xlsx|sav] [--profile alk|roqua|long]``
+- ``validate EXPORT_DIR [--profile NAME]``
 - ``score IN.csv OUT.csv``
 - ``stage NAME [ARGS...]``: run one DVC stage (what ``dvc.yaml`` calls); every stage module
   has ``main(argv: list[str]) -> None``.
@@ -27,14 +27,20 @@ STAGES = ("synth", "ingest", "clean", "score", "fit", "report")
 def _cmd_synth(args: argparse.Namespace) -> int:
     from pipeline.stages import synth
 
-    synth.run_cli(out=Path(args.out), clients=args.clients, seed=args.seed, fmt=args.format)
+    synth.run_cli(
+        out=Path(args.out),
+        clients=args.clients,
+        seed=args.seed,
+        fmt=args.format,
+        profile=args.profile,
+    )
     return 0
 
 
 def _cmd_validate(args: argparse.Namespace) -> int:
     from pipeline.stages import ingest
 
-    report = ingest.validate_cli(Path(args.export_dir))
+    report = ingest.validate_cli(Path(args.export_dir), profile=args.profile)
     sys.stdout.write(report)
     return 0
 
@@ -65,10 +71,22 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--clients", type=int, default=None, help="number of clients (params.yaml)")
     p.add_argument("--seed", type=int, default=None, help="random seed (params.yaml)")
     p.add_argument("--format", choices=("csv", "xlsx", "sav"), default="csv")
+    p.add_argument(
+        "--profile",
+        choices=("alk", "roqua", "long"),
+        default="alk",
+        help="file layout: the project's own (alk) or a platform's (roqua, long; CSV)",
+    )
     p.set_defaults(func=_cmd_synth)
 
     p = sub.add_parser("validate", help="check an export; print its row accounting")
     p.add_argument("export_dir", metavar="EXPORT_DIR")
+    p.add_argument(
+        "--profile",
+        default=None,
+        help="export profile: a shipped name (alk, roqua, long) or a profile file "
+        "(default: params.yaml ingest.profile)",
+    )
     p.set_defaults(func=_cmd_validate)
 
     p = sub.add_parser("score", help="score an item-level CSV with canonical item names")

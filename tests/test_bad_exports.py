@@ -9,8 +9,10 @@ reason for the mutated row (the rest of the export ingested).
 
 from __future__ import annotations
 
+import csv
 import dataclasses
 import errno
+import io
 import shutil
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -24,10 +26,11 @@ import pytest
 from pipeline import cli, config
 from pipeline.config import load_params
 from pipeline.io import read_json
-from pipeline.io.export_writers import write_export
+from pipeline.io.export_writers import write_export, write_file_set
 from pipeline.stages import ingest as stage
 from pipeline.stages.synth import manifest
 from pipeline.synth import SynthParams, generate
+from pipeline.synth.profiles import profile_files
 
 CORPUS = Path(__file__).parent / "bad_exports"
 KEY = "bad-export test key: 32 bytes or more, never a real one"
@@ -48,6 +51,92 @@ def generated(tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("generated") / "export"
     write_export(generate(params), out, "csv", manifest(params))
     return out
+
+
+@pytest.fixture(scope="session")
+def generated_layouts(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """The same small export in the roqua and long layouts (60 clients, no planted errors)."""
+    out = {}
+    for profile in ("roqua", "long"):
+        params = dataclasses.replace(
+            load_params("synth", SynthParams), clients=60, errors=0, profile=profile
+        )
+        folder = tmp_path_factory.mktemp(profile) / "export"
+        write_file_set(profile_files(generate(params), params, profile), folder, manifest(params))
+        out[profile] = folder
+    return out
+
+
+def _rows(path: Path, encoding: str = "utf-8-sig") -> list[list[str]]:
+    """A CSV file of any of the generated layouts as records (the csv module reads quotes)."""
+    text = path.read_bytes().decode(encoding)
+    return list(csv.reader(io.StringIO(text, newline=""), delimiter=";"))
+
+
+def _rewrite(
+    path: Path, rows: list[list[str]], *, quote_all: bool = False, encoding: str = "utf-8",
+    eol: str = "\r\n",
+) -> None:  # fmt: skip
+    buffer = io.StringIO()
+    quoting = csv.QUOTE_ALL if quote_all else csv.QUOTE_MINIMAL
+    csv.writer(buffer, delimiter=";", quoting=quoting, lineterminator=eol).writerows(rows)
+    path.write_bytes(buffer.getvalue().encode(encoding))
+
+
+def drop_column(file: str, column: str, quote_all: bool = False, eol: str = "\r\n"):
+    """A case builder: remove one column from a file of a generated layout."""
+
+    def build(folder: Path) -> None:
+        rows = _rows(folder / file)
+        k = rows[0].index(column)
+        _rewrite(folder / file, [r[:k] + r[k + 1 :] for r in rows], quote_all=quote_all,
+                 eol=eol)  # fmt: skip
+
+    return build
+
+
+def epd_code(file: str, column: str, value: str):
+    """A case builder: one EPD record's ``column`` set to a code the profile does not map (the
+    record of a client with one trajectory); returns its line."""
+
+    def build(folder: Path) -> tuple[str, int]:
+        rows = _rows(folder / file, "cp1252")
+        clients = [r[0] for r in rows[1:]]
+        k = next(i for i, c in enumerate(clients, 1) if clients.count(c) == 1)
+        rows[k][rows[0].index(column)] = value
+        _rewrite(folder / file, rows, encoding="cp1252")
+        return "trajectories", k + 1
+
+    return build
+
+
+def long_conflicting_item(folder: Path) -> tuple[str, int]:
+    """The first item row of the long file repeated three rows on with another answer."""
+    from pipeline.synth.profiles import LONG_KEYS
+
+    rows = _rows(folder / "rom_antwoorden.csv")
+    first = 1
+    copy = list(rows[first])
+    copy[-1] = "1" if copy[-1] != "1" else "2"
+    rows.insert(first + 3, copy)
+    table = next(name for name, key in LONG_KEYS.items() if key == copy[2])
+    text = io.StringIO()
+    csv.writer(text, delimiter=";", lineterminator="\r\n").writerows(rows)
+    (folder / "rom_antwoorden.csv").write_bytes(b"\xef\xbb\xbf" + text.getvalue().encode())
+    return table, first + 1
+
+
+def long_codebook_one_based(folder: Path) -> None:
+    """The long extract's codebook labels the SSD-12 answers 1..5 (a 1-based scale)."""
+    rows = _rows(folder / "rom_codeboek.csv")
+    for r in rows[1:]:
+        if r[0].startswith("SSD12_") and r[1] != "-9":
+            r[1] = str(int(r[1]) + 1)
+    _rewrite(folder / "rom_codeboek.csv", rows)
+
+
+def _without_ssd12_coding(profile: dict[str, Any]) -> None:
+    profile["questionnaires"]["ssd12"].pop("coding")
 
 
 def _read(folder: Path, table: str) -> list[list[str]]:
@@ -233,6 +322,11 @@ class Case:
     quarantine
         The row ``build`` returns is quarantined with ``expect`` in its reason and the run
         succeeds; otherwise the run stops with the one-line error ``expect``.
+    profile
+        The export profile: the generated export is written in its layout and ingested with
+        it (``alk``: the project's own).
+    profile_edit
+        A change to the shipped profile, run with the changed copy (a bad profile).
     """
 
     name: str
@@ -243,6 +337,8 @@ class Case:
     key: str | None = KEY
     run: str = "ingest"
     quarantine: bool = False
+    profile: str = "alk"
+    profile_edit: Callable[[dict[str, Any]], None] | None = None
 
 
 CASES: list[Case] = [
@@ -332,16 +428,87 @@ CASES: list[Case] = [
          "ingest.max_quarantine_share (0.2); most common reason: item cqi_grade out of range "
          "0–10 (10 rows)", too_many_quarantined),
     Case("rare_team", "overig", rare_team, quarantine=True),
+    # 7. export profiles (docs/profiles.md): per profile, a missing mapped column, an unmapped
+    #    value, a 1-based scale declared 0-based, a duplicated item in a long file, bad profiles
+    Case("roqua_missing_mapped_column", "ssd12.csv: column 'ssd12_3' of profile roqua "
+         "questionnaires.ssd12.items.ssd12_03 is missing",
+         drop_column("ssd12.csv", "ssd12_3", quote_all=True, eol="\n"), profile="roqua"),
+    Case("roqua_unmapped_value", "unknown sex value", epd_code("epd/trajecten.csv", "geslacht",
+         "4"), profile="roqua", quarantine=True),
+    Case("roqua_one_based_declared_zero_based", "ssd12.csv: table ssd12, item ssd12_01: the "
+         "codes the codebook labels (1–5) give answers 1–5 with the profile's coding (no "
+         "recoding), outside the item's answers 0–4: a 1-based scale read as 0-based? (give "
+         "the item a coding with offset -1)", profile="roqua",
+         profile_edit=_without_ssd12_coding),
+    Case("roqua_profile_unknown_key", "profile roqua: questionnaires.ssd12: unknown key(s) "
+         "colums", profile="roqua",
+         profile_edit=lambda p: p["questionnaires"]["ssd12"].update(colums={})),
+    Case("long_missing_mapped_column", "rom_antwoorden.csv: column 'antwoord' of profile long "
+         "long.columns.value is missing", drop_column("rom_antwoorden.csv", "antwoord"),
+         profile="long"),
+    Case("long_unmapped_value", "unknown end_reason value", epd_code("epd_trajecten.csv",
+         "reden_einde", "Onbekend"), profile="long", quarantine=True),
+    Case("long_conflicting_item", "given twice with different values (long file rows 2 and 5)",
+         long_conflicting_item, profile="long", quarantine=True),
+    Case("long_one_based_declared_zero_based", "rom_antwoorden.csv: table ssd12, item "
+         "ssd12_01: the codes the codebook labels (1–5) give answers 1–5", long_codebook_one_based,
+         profile="long"),
+    Case("long_profile_incomplete_recoding", "profile long: questionnaires.phq15.coding[1]."
+         "values: incomplete recoding of item phq15_01: no code maps to answer(s) 2",
+         profile="long", profile_edit=lambda p: p["questionnaires"]["phq15"].update(
+             coding=[{"items": "all", "values": {0: 0, 1: 1}, "missing": [-9]}])),
+    Case("long_profile_item_not_in_instrument", "profile long: questionnaires.cqi.items: "
+         "'cqi_mark' is not an item of cqi", profile="long",
+         profile_edit=lambda p: p["questionnaires"]["cqi"].update(items={"cqi_mark": "CQI_2"})),
+    Case("alk_one_based_sav", "ssd12.sav: table ssd12, item ssd12_01: the codes the codebook "
+         "labels (1–5) give answers 1–5 with the profile's coding (no recoding), outside the "
+         "item's answers 0–4: a 1-based scale read as 0-based?", lambda f: sav_one_based(f)),
 ]  # fmt: skip
 
 
-def _prepare(case: Case, generated: Path, tmp_path: Path) -> tuple[Path, Any]:
+def sav_one_based(folder: Path) -> None:
+    """The export as sav files, the SSD-12 answers 1..5 with value labels (1-based)."""
+    import pyreadstat
+
+    params = dataclasses.replace(load_params("synth", SynthParams), clients=60, errors=0)
+    for path in list(folder.iterdir()):
+        path.unlink()
+    folder.rmdir()
+    write_export(generate(params), folder, "sav", dict(manifest(params), format="sav"))
+    path = folder / "ssd12.sav"
+    frame, meta = pyreadstat.read_sav(str(path))
+    items = [c for c in frame.columns if c.startswith("ssd12_")]
+    frame[items] = frame[items] + 1
+    labels = {1.0: "nooit", 2.0: "zelden", 3.0: "soms", 4.0: "vaak", 5.0: "heel vaak"}
+    pyreadstat.write_sav(
+        frame, str(path), variable_value_labels={c: labels for c in items},
+        variable_format={c: f for c, f in meta.original_variable_types.items() if c in frame},
+    )  # fmt: skip
+
+
+def _prepare(
+    case: Case, generated: Path, tmp_path: Path, layouts: dict[str, Path] | None = None
+) -> tuple[Path, Any]:
     export = tmp_path / "export"
     if case.folder:
         shutil.copytree(CORPUS / case.name, export)
         return export, None
-    shutil.copytree(generated, export)
+    source = generated if case.profile == "alk" or layouts is None else layouts[case.profile]
+    shutil.copytree(source, export)
     return export, case.build(export) if case.build is not None else None
+
+
+def _profile_param(case: Case, tmp_path: Path) -> dict[str, Any]:
+    """``ingest.profile`` of the case: the shipped profile, or a changed copy of it."""
+    if case.profile_edit is None:
+        return {} if case.profile == "alk" else {"profile": case.profile}
+    import yaml
+
+    data = yaml.safe_load((config.ROOT / "profiles" / f"{case.profile}.yaml").read_text("utf-8"))
+    case.profile_edit(data)
+    path = tmp_path / f"{case.profile}_changed.yaml"
+    path.write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
+    return {"profile": str(path)}
 
 
 def _params_file(tmp_path: Path, export: Path, params: dict[str, Any]) -> Path:
@@ -401,12 +568,14 @@ def test_bad_export(
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
+    request: pytest.FixtureRequest,
 ) -> None:
-    export, target = _prepare(case, generated, tmp_path)
+    layouts = request.getfixturevalue("generated_layouts") if case.profile != "alk" else None
+    export, target = _prepare(case, generated, tmp_path, layouts)
     if case.run == "score":
         _assert_one_line(_score(case, export, tmp_path, capsys, monkeypatch), case.expect)
         return
-    params_path = _params_file(tmp_path, export, case.params)
+    params_path = _params_file(tmp_path, export, {**case.params, **_profile_param(case, tmp_path)})
     monkeypatch.setattr(config, "PARAMS_PATH", params_path)
     if case.key is None:
         monkeypatch.delenv("ROM_PSEUDONYM_KEY", raising=False)

@@ -504,7 +504,9 @@ def test_params_block_of_the_project_loads() -> None:
 
 
 def test_contracts_cover_every_instrument() -> None:
-    assert set(CONTRACTS) == {"trajectories", "ssd12", "eq5d5l", "eq5d3l", "rand36", "phq15", "cqi"}
+    assert set(CONTRACTS) == {
+        "trajectories", "ssd12", "eq5d5l", "eq5d3l", "rand36", "phq15", "cqi", "non_response",
+    }  # fmt: skip
 
 
 # ------------------------------------------------------------------------------------------

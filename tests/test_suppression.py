@@ -85,8 +85,9 @@ def _tiny_cohort(n: int, year: int = 2024) -> tuple[pd.DataFrame, pd.DataFrame]:
     return traj, scores
 
 
-#: Keys that describe a figure (its period, window, instrument), not figures themselves.
-LABEL_KEYS = frozenset({"base_year", "window_years", "instrument", "period"})
+#: Keys that describe a figure (its period, window, instrument; whether the export carries
+#: non-response records at all), not figures themselves.
+LABEL_KEYS = frozenset({"base_year", "window_years", "instrument", "period", "available"})
 
 
 def _leaves(value: object) -> list[object]:

@@ -16,10 +16,44 @@ from pipeline.instruments.catalogue import INSTRUMENT_ITEMS, INSTRUMENTS
 
 Kind = Literal[
     "id", "text", "date", "datetime", "integer", "number", "binary", "category", "treatments",
-    "item",
+    "item", "instruments",
 ]  # fmt: skip
 
 TRAJECTORIES = "trajectories"
+#: The table of non-response records (docs/input-format.md, *Non-response records*).
+NON_RESPONSE = "non_response"
+
+#: SBG non-response reason codes: 01-05 the client was approached for the measurement, 06-10
+#: not (10: another reason); 02, 06 and 09 have subcodes a and b (a code without its subcode
+#: is accepted as given).
+NON_RESPONSE_CODES: tuple[str, ...] = (
+    "01", "02", "02a", "02b", "03", "04", "05", "06", "06a", "06b", "07", "08", "09", "09a",
+    "09b", "10",
+)  # fmt: skip
+#: Reason groups of the non-response codes, by the code's number.
+NON_RESPONSE_GROUPS: dict[str, str] = {
+    **{f"{k:02d}": "approached" for k in range(1, 6)},
+    **{f"{k:02d}": "not_approached" for k in range(6, 11)},
+}
+
+
+def _reason_spellings() -> dict[str, str]:
+    """Normalised spellings (:func:`pipeline.ingest.normalise.category_key`) of every code:
+    ``1``, ``01``, ``2a``, ``02a``, ``02_a`` ..."""
+    out: dict[str, str] = {}
+    for code in NON_RESPONSE_CODES:
+        number, letter = code[:2], code[2:]
+        for head in (number, str(int(number))):
+            out[head + letter] = code
+            if letter:
+                out[f"{head}_{letter}"] = code
+    return out
+
+
+def reason_group(code: str) -> str:
+    """``approached`` (01-05) or ``not_approached`` (06-10) for a canonical reason code."""
+    return NON_RESPONSE_GROUPS[code[:2]]
+
 
 #: The comorbidity flags of the trajectories table, in contract order.
 COMORBIDITIES: tuple[str, ...] = (
@@ -135,11 +169,31 @@ def questionnaire_contract(instrument: str) -> TableContract:
     )
 
 
-#: Every table of the contract, trajectories first, then the instruments in catalogue order.
+#: Non-response records (a platform's registered reasons why a measurement is missing).
+NON_RESPONSE_CONTRACT = TableContract(
+    NON_RESPONSE,
+    (
+        ColumnSpec("client_id", "id", nullable=False),
+        ColumnSpec("trajectory_id", "id", required=False),
+        ColumnSpec("recorded_at", "datetime", nullable=False),
+        ColumnSpec("instruments", "instruments", nullable=False),
+        ColumnSpec("reason_code", "category", nullable=False, categories=_reason_spellings()),
+    ),
+)
+
+#: Every table of the contract, trajectories first, then the instruments in catalogue order,
+#: then the non-response records.
 CONTRACTS: dict[str, TableContract] = {
     TRAJECTORIES: TRAJECTORY_CONTRACT,
     **{name: questionnaire_contract(name) for name in INSTRUMENTS},
+    NON_RESPONSE: NON_RESPONSE_CONTRACT,
 }
+
+#: Output columns of the ingested non-response table, in order.
+NON_RESPONSE_OUTPUT: tuple[str, ...] = (
+    "source_row", "client_key", "trajectory_key", "recorded_at", "instruments", "reason_code",
+    "reason_group",
+)  # fmt: skip
 
 #: Output columns of the ingested trajectories table, in order (docs/architecture.md).
 TRAJECTORY_OUTPUT: tuple[str, ...] = (

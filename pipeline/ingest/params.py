@@ -36,6 +36,10 @@ class IngestParams:
     ----------
     export_dir
         The export folder to analyse (relative to the project root).
+    profile
+        The export profile: a profile shipped in ``profiles/`` (``alk``, the project's own
+        layout; ``roqua``; ``long``) or the path of a profile file (relative to the project
+        root). See ``docs/profiles.md``.
     format
         ``auto``, ``csv``, ``xlsx`` or ``sav``.
     csv
@@ -62,6 +66,7 @@ class IngestParams:
     """
 
     export_dir: Path = Path("data/raw/synthetic")
+    profile: str = "alk"
     format: Literal["auto", "csv", "xlsx", "sav"] = "auto"
     csv: CsvOptions = field(default_factory=CsvOptions)
     column_map: dict[str, dict[str, str]] = field(default_factory=dict)

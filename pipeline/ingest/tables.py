@@ -31,12 +31,16 @@ import pandas as pd
 
 from pipeline.errors import ExportError
 from pipeline.ingest import identifiers as ids
+from pipeline.ingest.codebook import check_codebooks
 from pipeline.ingest.contract import (
     CONTRACTS,
+    NON_RESPONSE,
+    NON_RESPONSE_OUTPUT,
     TRAJECTORIES,
     TRAJECTORY_OUTPUT,
     ColumnSpec,
     TableContract,
+    reason_group,
     table_order,
 )
 from pipeline.ingest.normalise import (
@@ -50,6 +54,7 @@ from pipeline.ingest.normalise import (
 )
 from pipeline.ingest.params import IngestParams
 from pipeline.ingest.pseudonym import Domain, Pseudonymiser
+from pipeline.instruments.catalogue import INSTRUMENTS
 from pipeline.io.export_readers import RawTable
 
 QUARANTINE_COLUMNS: tuple[str, ...] = ("table", "row", "client_key", "reason")
@@ -61,7 +66,9 @@ AGE_RANGE: tuple[int, int] = (16, 110)
 INTEGER_LIMIT = 2**31 - 1
 #: What rare free-text values (``team``) become.
 OTHER_TEXT = "overig"
-_SCANNED_KINDS = frozenset({"id", "text", "integer", "number", "binary", "category", "treatments"})
+_SCANNED_KINDS = frozenset(
+    {"id", "text", "integer", "number", "binary", "category", "treatments", "instruments"}
+)
 _LABELLED_KINDS = frozenset({"binary", "category"})
 
 
@@ -81,7 +88,9 @@ class IngestResult:
         Per table: ``rows_read``, ``rows_kept``, ``rows_quarantined`` (read = kept +
         quarantined) and ``ignored_columns`` (the number of columns outside the contract,
         never their names); trajectories also ``free_text_grouped`` (per free-text column,
-        cells that became ``overig``).
+        cells that became ``overig``); a table an export profile built also ``set_aside``
+        (source records that are not rows of the table, by reason) and ``source_records``
+        (``read`` = ``in_kept_rows`` + ``in_quarantined_rows`` + ``set_aside``).
     ignored_tables
         Names of tables outside the contract (checked for identifiers, otherwise ignored).
     export_date
@@ -144,9 +153,10 @@ class _Reasons:
 
     def __init__(self, n: int) -> None:
         self.n = n
-        self.items: list[tuple[np.ndarray, str]] = []
+        self.items: list[tuple[np.ndarray, str | np.ndarray]] = []
 
-    def add(self, mask: np.ndarray, reason: str) -> None:
+    def add(self, mask: np.ndarray, reason: str | np.ndarray) -> None:
+        """Quarantine the rows of ``mask`` for ``reason`` (one text, or one text per row)."""
         mask = np.asarray(mask, dtype=bool)
         if mask.any():
             self.items.append((mask, reason))
@@ -162,7 +172,10 @@ class _Reasons:
         out = np.full(len(rows), "", dtype=object)
         for mask, reason in self.items:
             hit = mask[rows]
-            out[hit] = out[hit] + ("; " + reason)
+            if isinstance(reason, str):
+                out[hit] = out[hit] + ("; " + reason)
+            else:
+                out[hit] = out[hit] + ("; " + np.asarray(reason, dtype=object)[rows[hit]])
         return np.asarray([text[2:] for text in out], dtype=object)
 
 
@@ -202,6 +215,7 @@ def ingest_tables(
     *,
     written_on: str | None = None,
     min_free_text_n: int = 10,
+    known_columns: tuple[str, ...] = (),
 ) -> IngestResult:
     """Validate, normalise and pseudonymise the tables of one export.
 
@@ -220,6 +234,9 @@ def ingest_tables(
     min_free_text_n
         A free-text value (``team``) reaches the output only when at least this many kept
         trajectories carry it; rarer values become ``overig`` (``reporting.min_n``).
+    known_columns
+        Column names an export profile declares as the platform's own (``emailed_at``): exempt
+        from the identifier check of column names (their cells are scanned as any).
 
     Returns
     -------
@@ -244,8 +261,9 @@ def ingest_tables(
     id_texts = _id_texts(tables)
     scanner = ids.ValueScanner()
     scanner.prime(np.concatenate(list(id_texts.values())))
-    check_identifiers(tables, scanner)
+    check_identifiers(tables, scanner, known_columns)
     _check_structure(tables)
+    check_codebooks(tables)
     keys = _Keys(key)
     for domain, texts in id_texts.items():
         keys.pseudonyms.prime(domain, texts)
@@ -267,7 +285,8 @@ def ingest_tables(
     for table in tables:
         if table.contract is None or table.name == TRAJECTORIES:
             continue
-        frame, quarantine = _ingest_questionnaire(table, params, keys, kept_ids, export_day)
+        ingest = _ingest_non_response if table.name == NON_RESPONSE else _ingest_questionnaire
+        frame, quarantine = ingest(table, params, keys, kept_ids, export_day)
         out[table.name] = frame
         quarantined.append(quarantine)
         accounting[table.name] = _account(table, frame, quarantine)
@@ -467,8 +486,15 @@ def _id_texts(tables: list[_Table]) -> dict[Domain, np.ndarray]:
     }
 
 
-def check_identifiers(tables: list[_Table], scanner: ids.ValueScanner | None = None) -> None:
+def check_identifiers(
+    tables: list[_Table],
+    scanner: ids.ValueScanner | None = None,
+    known_columns: tuple[str, ...] = (),
+) -> None:
     """Refuse identifier column names and identifier-like values (all tables, one error).
+
+    ``known_columns`` (an export profile's platform columns, compared case-insensitively) are
+    exempt from the column-name check only.
 
     Raises
     ------
@@ -476,9 +502,12 @@ def check_identifiers(tables: list[_Table], scanner: ids.ValueScanner | None = N
         Listing every finding as table, column and number of cells.
     """
     findings: list[ids.Finding] = []
+    known = {str(c).strip().lower() for c in known_columns}
     for table in tables:
         canonical = set(table.contract.names) if table.contract is not None else set()
         for name in table.labels:
+            if name in known:
+                continue
             if name not in canonical and ids.is_identifier_name(name):
                 findings.append(ids.Finding(table.name, name, "column name"))
     withheld: set[str] = set()
@@ -567,8 +596,11 @@ def _check_structure(tables: list[_Table]) -> None:
 
 
 def _options(table: _Table, params: IngestParams) -> tuple[str, str]:
+    """Decimal mark and date format of a table: CSV text by its file's settings (an export
+    profile's for that file, else ``ingest.csv``); typed cells (xlsx, sav) by ``auto``."""
     if table.raw.fmt == "csv":
-        return params.csv.decimal, params.csv.date_format
+        csv = table.raw.csv or params.csv
+        return csv.decimal, csv.date_format
     return "auto", "auto"
 
 
@@ -599,6 +631,10 @@ def _parse_columns(
             reasons.add(present & (days < EARLIEST_DATE), f"{name} before 1990")
         else:
             coded = table.code(name, kind)
+            coding = table.raw.codings.get(name) if kind == "item" else None
+            if coding is not None:
+                coded, outside = coding.apply(coded, decimal)
+                reasons.add(outside, f"item {name} code outside the profile's coding")
             missing = coded.missing
             if kind in ("id", "text"):
                 values = coded.cell_texts()
@@ -627,6 +663,9 @@ def _parse_columns(
             elif kind == "category":
                 values, unknown = parse_category(coded, spec.categories or {})
                 reasons.add(unknown, f"unknown {name} value")
+            elif kind == "instruments":
+                values, unknown = parse_instruments(coded)
+                reasons.add(unknown, f"unknown instrument in {name}")
             else:  # treatments
                 values, unknown = parse_treatments(coded)
                 reasons.add(unknown, "unknown treatment modality")
@@ -634,6 +673,29 @@ def _parse_columns(
             reasons.add(missing, f"missing {name}")
         parsed[name] = values
     return parsed
+
+
+def parse_instruments(coded: Coded) -> tuple[np.ndarray, np.ndarray]:
+    """Parse a ``|``-separated list of instruments (``ssd12|eq5d5l``; spelled as the
+    catalogue, compared case-insensitively, repeats and empty parts ignored).
+
+    Returns
+    -------
+    values, unknown
+        Object array of the sorted, ``|``-joined instruments in catalogue order (``None`` for an
+        empty or unknown cell) and the mask of cells naming an unknown instrument.
+    """
+    order = {name: k for k, name in enumerate(INSTRUMENTS)}
+    per_text: list[str | None] = []
+    for text in coded.texts.tolist():
+        parts = {part.strip().lower() for part in str(text).split("|") if part.strip()}
+        if not parts or any(part not in order for part in parts):
+            per_text.append(None)
+        else:
+            per_text.append("|".join(sorted(parts, key=order.__getitem__)))
+    values = np.asarray(per_text, dtype=object)
+    unknown = np.asarray([v is None for v in per_text], dtype=bool)
+    return coded.take(values, None), coded.take(unknown, False)
 
 
 def _ingest_trajectories(
@@ -644,6 +706,7 @@ def _ingest_trajectories(
     ``overig``."""
     n = len(table.raw.frame)
     reasons = _Reasons(n)
+    _add_problems(table, reasons)
     parsed = _parse_columns(table, params, reasons, export_day)
     start, end = parsed["start_date"], parsed["end_date"]
     reasons.add(~np.isnat(start) & ~np.isnat(end) & (end < start), "end_date before start_date")
@@ -742,26 +805,9 @@ def _ingest_questionnaire(
     assert table.contract is not None
     n = len(table.raw.frame)
     reasons = _Reasons(n)
+    _add_problems(table, reasons)
     parsed = _parse_columns(table, params, reasons, export_day)
-    # Linking works on distinct ids: positions in the kept trajectories' clients.
-    client_coded = table.code("client_id")
-    client_pos = client_coded.take(_positions(kept_ids.clients, client_coded.texts), -1)
-    has_client = ~client_coded.missing
-    unknown_client = has_client & (client_pos < 0)
-    reasons.add(unknown_client, "unknown client (not among kept trajectories)")
-    has_traj_column = "trajectory_id" in table.labels
-    if has_traj_column:
-        traj_coded = table.code("trajectory_id")
-        traj_pos_text = _positions(kept_ids.trajectories, traj_coded.texts)
-        owner_of = np.concatenate((kept_ids.owner, [-2]))
-        owner_text = owner_of[traj_pos_text]  # -1 (unknown trajectory) picks the -2 sentinel
-        traj_pos = traj_coded.take(traj_pos_text, -1)
-        owner = traj_coded.take(owner_text, -2)
-        has_traj = ~traj_coded.missing
-        unknown_traj = has_traj & (traj_pos < 0)
-        reasons.add(unknown_traj, "unknown trajectory_id (not among kept trajectories)")
-        other = has_traj & has_client & ~unknown_client & ~unknown_traj & (owner != client_pos)
-        reasons.add(other, "trajectory_id belongs to another client")
+    client_coded, has_traj_column = _check_links(table, kept_ids, reasons)
     item_names = [spec.name for spec in table.contract.columns if spec.kind == "item"]
     traj_codes = table.code("trajectory_id").codes if has_traj_column else None
     # Rows already quarantined (unparseable answers, unknown client ...) take no part: their
@@ -798,6 +844,76 @@ def _ingest_questionnaire(
     frame = _object_columns(frame, ("client_key", "trajectory_key"))
     quarantine = _quarantine(table, reasons, bad, client_key)
     return frame, quarantine
+
+
+def _add_problems(table: _Table, reasons: _Reasons) -> None:
+    """Quarantine reasons found before ingest (a long file's pivot, an export profile)."""
+    for mask, reason in table.raw.problems:
+        reasons.add(mask, reason)
+
+
+def _check_links(table: _Table, kept_ids: _Kept, reasons: _Reasons) -> tuple[Coded, bool]:
+    """Quarantine rows whose client is not among the kept trajectories, or whose
+    ``trajectory_id`` is unknown or another client's; returns the coded ``client_id`` and
+    whether the table has a ``trajectory_id`` column."""
+    # Linking works on distinct ids: positions in the kept trajectories' clients.
+    client_coded = table.code("client_id")
+    client_pos = client_coded.take(_positions(kept_ids.clients, client_coded.texts), -1)
+    has_client = ~client_coded.missing
+    unknown_client = has_client & (client_pos < 0)
+    reasons.add(unknown_client, "unknown client (not among kept trajectories)")
+    has_traj_column = "trajectory_id" in table.labels
+    if has_traj_column:
+        traj_coded = table.code("trajectory_id")
+        traj_pos_text = _positions(kept_ids.trajectories, traj_coded.texts)
+        owner_of = np.concatenate((kept_ids.owner, [-2]))
+        owner_text = owner_of[traj_pos_text]  # -1 (unknown trajectory) picks the -2 sentinel
+        traj_pos = traj_coded.take(traj_pos_text, -1)
+        owner = traj_coded.take(owner_text, -2)
+        has_traj = ~traj_coded.missing
+        unknown_traj = has_traj & (traj_pos < 0)
+        reasons.add(unknown_traj, "unknown trajectory_id (not among kept trajectories)")
+        other = has_traj & has_client & ~unknown_client & ~unknown_traj & (owner != client_pos)
+        reasons.add(other, "trajectory_id belongs to another client")
+    return client_coded, has_traj_column
+
+
+def _ingest_non_response(
+    table: _Table, params: IngestParams, keys: _Keys, kept_ids: _Kept, export_day: np.datetime64
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The non-response records: parsed, linked to a kept client (and trajectory, when the
+    record names one), pseudonymised; the reason group follows from the code."""
+    assert table.contract is not None
+    n = len(table.raw.frame)
+    reasons = _Reasons(n)
+    _add_problems(table, reasons)
+    parsed = _parse_columns(table, params, reasons, export_day)
+    _, has_traj_column = _check_links(table, kept_ids, reasons)
+    bad = reasons.any()
+    kept = ~bad
+    client_key = keys.of_column("client", table.code("client_id"))
+    if has_traj_column:
+        trajectory_key = keys.of_column("trajectory", table.code("trajectory_id"))[kept]
+        trajectory_key = np.asarray(
+            np.where(trajectory_key == "", None, trajectory_key), dtype=object
+        )
+    else:
+        trajectory_key = np.full(int(kept.sum()), None, dtype=object)
+    codes = np.asarray(parsed["reason_code"][kept], dtype=object)
+    columns: dict[str, Any] = {
+        "source_row": np.asarray(table.raw.rows, dtype=np.int64)[kept],
+        "client_key": client_key[kept],
+        "trajectory_key": trajectory_key,
+        "recorded_at": parsed["recorded_at"][kept],
+        "instruments": np.asarray(parsed["instruments"][kept], dtype=object),
+        "reason_code": codes,
+        "reason_group": np.asarray([reason_group(str(c)) for c in codes], dtype=object),
+    }
+    frame = pd.DataFrame({name: columns[name] for name in NON_RESPONSE_OUTPUT})
+    frame = _object_columns(
+        frame, ("client_key", "trajectory_key", "instruments", "reason_code", "reason_group")
+    )
+    return frame, _quarantine(table, reasons, bad, client_key)
 
 
 def conflicting_duplicates(
@@ -908,16 +1024,42 @@ def _quarantine(
 
 
 def _account(table: _Table, frame: pd.DataFrame, quarantine: pd.DataFrame) -> dict[str, Any]:
+    """Rows read, kept and quarantined (and ignored columns); for a table an export profile
+    built, also the source records set aside by reason and, per source record, where it went
+    (``source_records``: read = in kept rows + in quarantined rows + set aside)."""
     read = len(table.raw.frame)
     kept, dropped = len(frame), len(quarantine)
     if read != kept + dropped:  # pragma: no cover - guaranteed by construction
         raise ExportError(f"row accounting of {table.name} does not balance")
-    return {
+    entry: dict[str, Any] = {
         "rows_read": read,
         "rows_kept": kept,
         "rows_quarantined": dropped,
         "ignored_columns": len(table.ignored),
     }
+    raw = table.raw
+    if raw.set_aside or raw.row_counts is not None:
+        counts = (
+            np.ones(read, dtype=np.int64)
+            if raw.row_counts is None
+            else np.asarray(raw.row_counts, dtype=np.int64)
+        )
+        bad = np.isin(np.asarray(raw.rows, dtype=np.int64), quarantine["row"].to_numpy())
+        aside = {str(k): int(v) for k, v in sorted(raw.set_aside.items()) if v}
+        records = {
+            "read": int(counts.sum()) + sum(aside.values()),
+            "in_kept_rows": int(counts[~bad].sum()),
+            "in_quarantined_rows": int(counts[bad].sum()),
+            "set_aside": sum(aside.values()),
+        }
+        if records["read"] != sum(v for k, v in records.items() if k != "read"):
+            raise ExportError(  # pragma: no cover - guaranteed by construction
+                f"source record accounting of {table.name} does not balance"
+            )
+        entry["source_records"] = records
+        if aside:
+            entry["set_aside"] = aside
+    return entry
 
 
 def _raw_numbers(coded: Coded, decimal: str) -> np.ndarray:

@@ -44,6 +44,29 @@ INSTRUMENT_ITEMS: dict[str, tuple[ItemSpec, ...]] = {
     "cqi": (ItemSpec("cqi_grade", 0, 10),),
 }
 
+#: Anchor labels of the answer scales (Dutch and English wordings, lower case): per instrument,
+#: canonical answer -> phrases that label it in a codebook or SPSS value labels. The codebook
+#: check (``pipeline.ingest.codebook``) refuses a coding that puts such a label on another
+#: answer (a 1-based scale read as 0-based). Items with more than 7 answers (EQ VAS, CQI
+#: grade) and the RAND-36 (item-specific wordings) have none.
+ANSWER_ANCHORS: dict[str, dict[int, tuple[str, ...]]] = {
+    "ssd12": {0: ("nooit", "never"), 4: ("heel vaak", "zeer vaak", "very often")},
+    "phq15": {
+        0: ("niet", "geen last", "not bothered", "not at all"),
+        2: ("veel", "bothered a lot", "a lot"),
+    },
+    "eq5d5l": {
+        1: ("geen problemen", "no problems", "geen pijn", "no pain", "niet angstig",
+            "not anxious"),
+        5: ("niet in staat", "unable", "extreme", "extreem", "extreme pijn"),
+    },
+    "eq5d3l": {
+        1: ("geen problemen", "no problems", "geen pijn", "no pain", "niet angstig",
+            "not anxious"),
+        3: ("niet in staat", "unable", "bedlegerig", "confined to bed", "extreme", "extreem"),
+    },
+}  # fmt: skip
+
 #: Questionnaire tables in a fixed order (outputs are sorted by it).
 INSTRUMENTS: tuple[str, ...] = tuple(INSTRUMENT_ITEMS)
 

@@ -18,12 +18,14 @@ naming the file, never a cell value.
 
 from __future__ import annotations
 
+import codecs
 import csv as _csv
 import hashlib
 import io
 import json
 import re
 import zipfile
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -86,7 +88,25 @@ class RawTable:
         ``"csv"``, ``"xlsx"`` or ``"sav"``: the CSV dialect options (decimal mark, date format)
         apply to CSV text only.
     labels
-        SPSS value labels per column (value -> label), empty for other formats.
+        SPSS value labels per column (value -> label), empty for other formats; an export
+        profile may add a codebook's labels (:mod:`pipeline.ingest.layout`).
+    missing_codes
+        SPSS user-missing codes per column (read as missing; kept for the codebook check).
+    codings
+        Recoding of item answers per canonical item column (an export profile's ``coding``),
+        applied by ingest before the range check; empty: answers are read as they are.
+    problems
+        Quarantine reasons found before ingest (a long file's pivot): ``(mask, reason)``
+        pairs over the rows.
+    row_counts
+        Source records per row when a row was built from several (a long file's
+        administration), else ``None`` (one record per row).
+    set_aside
+        Source records that are not rows of this table, by reason (another respondent type,
+        a test dossier, a non-response record ...): counted, never silently dropped.
+    csv
+        The CSV settings this file was read with when they differ from ``ingest.csv`` (an
+        export profile's), so its decimal mark and date format are used to parse it.
     """
 
     name: str
@@ -95,6 +115,12 @@ class RawTable:
     source: str
     fmt: str = "csv"
     labels: dict[str, dict[Any, str]] = field(default_factory=dict)
+    missing_codes: dict[str, tuple[Any, ...]] = field(default_factory=dict)
+    codings: Mapping[str, Any] = field(default_factory=dict)
+    problems: tuple[tuple[np.ndarray, str], ...] = ()
+    row_counts: np.ndarray | None = None
+    set_aside: Mapping[str, int] = field(default_factory=dict)
+    csv: CsvOptions | None = None
 
 
 def read_export(
@@ -164,8 +190,9 @@ def is_synthetic_export(export_dir: Path) -> bool:
     """Whether ``export_dir`` is a synthetic export exactly as the generator wrote it.
 
     ``SYNTHETIC.json`` must say ``"synthetic": true`` and carry, under ``"sha256"``, the
-    SHA-256 of every file of the folder (hidden files aside) as written; a file added, removed
-    or changed afterwards makes the export an ordinary one (that needs a real pseudonym key).
+    SHA-256 of every file of the folder and its subfolders (hidden files aside; keys are
+    paths relative to the folder, ``epd/trajecten.csv``) as written; a file added, removed or
+    changed afterwards makes the export an ordinary one (that needs a real pseudonym key).
     """
     export_dir = Path(export_dir)
     data = _read_manifest(export_dir / SYNTHETIC_MARKER)
@@ -174,11 +201,7 @@ def is_synthetic_export(export_dir: Path) -> bool:
     digests = data.get("sha256")
     if not isinstance(digests, dict) or not digests:
         return False
-    present = {
-        p.name
-        for p in export_dir.iterdir()
-        if p.is_file() and p.name != SYNTHETIC_MARKER and not p.name.startswith(".")
-    }
+    present = set(export_files(export_dir)) - {SYNTHETIC_MARKER}
     if present != set(digests):
         return False
     for name, digest in digests.items():
@@ -193,6 +216,21 @@ def is_synthetic_export(export_dir: Path) -> bool:
 
 #: An optional manifest a real export may carry: ``{"written_on": "YYYY-MM-DD"}``.
 EXPORT_MANIFEST = "EXPORT.json"
+
+
+def export_files(export_dir: Path) -> list[str]:
+    """Every file of the export folder and its subfolders, as sorted relative POSIX paths.
+
+    Hidden files and folders (``.name``) and Office lock files (``~$name``) are left out.
+    """
+    export_dir = Path(export_dir)
+    found = []
+    for path in export_dir.rglob("*"):
+        rel = path.relative_to(export_dir)
+        if any(part.startswith((".", "~$")) for part in rel.parts) or not path.is_file():
+            continue
+        found.append(rel.as_posix())
+    return sorted(found)
 
 
 def export_written_on(export_dir: Path) -> str | None:
@@ -433,15 +471,29 @@ def _fast_field_counts(data: bytes, delimiter: str) -> tuple[np.ndarray, np.ndar
     return np.asarray(lines[~blank], dtype=np.int64), fields[~blank]
 
 
-def _slow_field_check(text: str, delimiter: str, expected: int, file: str, table: str) -> None:
-    """The field-count check with the ``csv`` module; raises on the first bad record."""
+def _slow_field_check(
+    text: str,
+    delimiter: str,
+    expected: int,
+    file: str,
+    table: str,
+    *,
+    header: bool = True,
+    first_line: int = 1,
+    first_record: int = 1,
+) -> None:
+    """The field-count check with the ``csv`` module; raises on the first bad record.
+
+    ``header`` false: ``text`` is a later piece of a file (no header in it) whose first line
+    is file line ``first_line`` and whose first record is data record ``first_record``.
+    """
     reader = _csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
     previous_end = 0
-    seen_header = False
-    record = 0
+    seen_header = not header
+    record = first_record - 1
     try:
         for cells in reader:
-            start = previous_end + 1
+            start = previous_end + first_line
             previous_end = reader.line_num
             if not cells:
                 continue
@@ -476,18 +528,7 @@ def decode_csv_bytes(data: bytes, name: str, encoding: str = "auto") -> str:
         UTF-16/32 content, binary content (NUL or many control bytes) or bytes that the
         encoding cannot decode.
     """
-    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
-        raise ExportError(f"{name} is UTF-16 encoded: save it as UTF-8 or Windows-1252 CSV")
-    if b"\x00" in data:
-        sample = data[:4096]
-        even, odd = sample[0::2], sample[1::2]
-        if even.count(0) > 0.4 * len(even) or odd.count(0) > 0.4 * len(odd):
-            raise ExportError(f"{name} is UTF-16 encoded: save it as UTF-8 or Windows-1252 CSV")
-        raise ExportError(f"{name} is not a text file (binary content)")
-    sample = data[:65536]
-    control = sum(sample.count(bytes([b])) for b in (*range(1, 9), 11, 12, *range(14, 32)))
-    if sample and control > 0.01 * len(sample):
-        raise ExportError(f"{name} is not a text file (binary content)")
+    check_text_bytes(data, name)
     if encoding == "auto":
         if data.startswith(_UTF8_BOM):
             return _decode(data, "utf-8-sig", name)
@@ -504,6 +545,28 @@ def decode_csv_bytes(data: bytes, name: str, encoding: str = "auto") -> str:
     if encoding == "utf-8" and data.startswith(_UTF8_BOM):
         encoding = "utf-8-sig"
     return _decode(data, encoding, name)
+
+
+def check_text_bytes(data: bytes, name: str) -> None:
+    """Refuse UTF-16/32 and binary content (NUL bytes, many control bytes) with one line.
+
+    Raises
+    ------
+    ExportError
+        Naming the file.
+    """
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        raise ExportError(f"{name} is UTF-16 encoded: save it as UTF-8 or Windows-1252 CSV")
+    if b"\x00" in data:
+        sample = data[:4096]
+        even, odd = sample[0::2], sample[1::2]
+        if even.count(0) > 0.4 * len(even) or odd.count(0) > 0.4 * len(odd):
+            raise ExportError(f"{name} is UTF-16 encoded: save it as UTF-8 or Windows-1252 CSV")
+        raise ExportError(f"{name} is not a text file (binary content)")
+    sample = data[:65536]
+    control = sum(sample.count(bytes([b])) for b in (*range(1, 9), 11, 12, *range(14, 32)))
+    if sample and control > 0.01 * len(sample):
+        raise ExportError(f"{name} is not a text file (binary content)")
 
 
 def _decode(data: bytes, encoding: str, name: str) -> str:
@@ -718,9 +781,12 @@ def _xlsx_cell(value: Any) -> Any:
 def read_sav_table(path: Path) -> RawTable:
     """Read one SPSS ``.sav`` file; its stem names the table.
 
-    Numeric variables stay numbers (SPSS missing values become NaN), date variables become
-    datetime64, string variables text; value labels are kept in :attr:`RawTable.labels` and
-    applied by the category parsers only. Row numbers are case number + 1.
+    Numeric variables stay numbers, date variables become datetime64, string variables text.
+    SPSS system-missing values and the user-missing codes a variable declares (``9`` =
+    "weet niet") are missing; the user-missing codes are read first (pyreadstat
+    ``user_missing=True``) and kept in :attr:`RawTable.missing_codes` for the codebook check.
+    Value labels are kept in :attr:`RawTable.labels`, applied by the category parsers and
+    used by the codebook check of item columns. Row numbers are case number + 1.
 
     Raises
     ------
@@ -734,13 +800,14 @@ def read_sav_table(path: Path) -> RawTable:
         if path.stat().st_size == 0:
             raise ExportError(f"{path.name} is empty")
         frame, meta = pyreadstat.read_sav(
-            str(path), apply_value_formats=False, dates_as_pandas_datetime=True
+            str(path), apply_value_formats=False, dates_as_pandas_datetime=True, user_missing=True
         )
     except ExportError:
         raise
     except Exception as exc:  # pyreadstat raises its own ReadstatError and others
         raise ExportError(f"{path.name} cannot be read as an SPSS .sav file") from exc
     frame = frame.reset_index(drop=True)
+    missing_codes = _user_missing(frame, meta)
     header = [str(c).strip() for c in frame.columns]
     frame.columns = pd.Index(_name_columns(header), dtype=object)
     rows = np.arange(2, len(frame) + 2, dtype=np.int64)
@@ -759,7 +826,53 @@ def read_sav_table(path: Path) -> RawTable:
         source=path.name,
         fmt="sav",
         labels=labels,
+        missing_codes=missing_codes,
     )
+
+
+def _user_missing(frame: pd.DataFrame, meta: Any) -> dict[str, tuple[Any, ...]]:
+    """Set the user-missing codes of every variable to missing (in place); return them.
+
+    Codes are the discrete values (``missing_user_values``) and the ranges
+    (``missing_ranges``, each ``lo``..``hi``) SPSS declares; only codes that occur in the file
+    or carry a value label are returned (a range of 99..999 is not listed value by value).
+    """
+    ranges: dict[str, list[dict[str, Any]]] = dict(getattr(meta, "missing_ranges", None) or {})
+    discrete: dict[str, list[Any]] = dict(getattr(meta, "missing_user_values", None) or {})
+    labelled = getattr(meta, "variable_value_labels", None) or {}
+    found: dict[str, tuple[Any, ...]] = {}
+    for column in sorted(set(ranges) | set(discrete)):
+        if column not in frame.columns:
+            continue
+        values = frame[column]
+        mask = np.zeros(len(values), dtype=bool)
+        codes: list[Any] = list(discrete.get(column, []))
+        for bounds in ranges.get(column, []):
+            low, high = bounds["lo"], bounds["hi"]
+            if values.dtype == object:
+                hit = values.map(lambda v, lo=low, hi=high: isinstance(v, str) and lo <= v <= hi)
+                mask |= hit.to_numpy(dtype=bool)
+            else:
+                numbers = pd.to_numeric(values, errors="coerce").to_numpy(dtype=np.float64)
+                mask |= (numbers >= float(low)) & (numbers <= float(high))
+            codes.extend(
+                v
+                for v in [*pd.unique(values[mask]).tolist(), *labelled.get(column, {})]
+                if _in_range(v, low, high)
+            )
+        if discrete.get(column):
+            mask |= values.isin(discrete[column]).to_numpy(dtype=bool)
+        if mask.any():
+            frame.loc[mask, column] = np.nan if values.dtype != object else ""
+        found[str(column).strip()] = tuple(dict.fromkeys(codes))
+    return found
+
+
+def _in_range(value: Any, low: Any, high: Any) -> bool:
+    try:
+        return bool(low <= value <= high)
+    except TypeError:
+        return False
 
 
 def _non_empty_mixed_rows(frame: pd.DataFrame) -> np.ndarray:
@@ -773,3 +886,295 @@ def _non_empty_mixed_rows(frame: pd.DataFrame) -> np.ndarray:
             present &= ~blank
         keep |= present
     return keep
+
+
+# --------------------------------------------------------------------------------------------
+# Files named by an export profile: any format, JSON records, long CSV files read as codes
+# --------------------------------------------------------------------------------------------
+
+#: File types an export profile may name (``.json`` only for non-response records).
+PROFILE_SUFFIXES: tuple[str, ...] = ("csv", "xlsx", "sav", "json")
+
+
+def read_table_file(path: Path, csv: CsvOptions | None = None) -> list[RawTable]:
+    """Read one file an export profile names: a CSV or sav file (one table), a workbook (one
+    table per sheet) or a JSON file of records (:func:`read_json_table`).
+
+    Raises
+    ------
+    ExportError
+        An unreadable file, or a type the readers do not know.
+    """
+    path = Path(path)
+    suffix = path.suffix.lower().lstrip(".")
+    if suffix == "csv":
+        return [read_csv_table(path, csv)]
+    if suffix == "xlsx":
+        return read_xlsx_tables(path)
+    if suffix == "sav":
+        return [read_sav_table(path)]
+    if suffix == "json":
+        return [read_json_table(path)]
+    raise ExportError(f"{path.name}: not a file type the readers know (.csv, .xlsx, .sav or .json)")
+
+
+def read_json_table(path: Path) -> RawTable:
+    """Read a JSON file of records (a list of objects, or an object holding one such list).
+
+    Columns are the keys of the records in order of first appearance; values keep their JSON
+    type (text, number, true/false, null = empty); a nested list or object becomes its JSON
+    text. Record k (1-based) is row k + 1, as if the list were a table under a header row.
+
+    Raises
+    ------
+    ExportError
+        The file is empty, not JSON, or holds no list of objects.
+    """
+    path = Path(path)
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise ExportError(f"{path.name} cannot be read ({exc.__class__.__name__})") from exc
+    if not raw.strip():
+        raise ExportError(f"{path.name} is empty")
+    try:
+        data = json.loads(raw.decode("utf-8-sig"))
+    except (UnicodeDecodeError, ValueError) as exc:
+        raise ExportError(f"{path.name} is not a valid JSON file") from exc
+    if isinstance(data, dict):
+        lists = [v for v in data.values() if isinstance(v, list)]
+        if len(lists) != 1:
+            raise ExportError(f"{path.name}: expected a list of records (JSON objects)")
+        data = lists[0]
+    if not isinstance(data, list) or not all(isinstance(r, dict) for r in data):
+        raise ExportError(f"{path.name}: expected a list of records (JSON objects)")
+    names: dict[str, None] = {}
+    for record in data:
+        names.update((str(k).strip(), None) for k in record)
+    columns = list(names)
+
+    def cell(value: Any) -> Any:
+        if isinstance(value, list | dict):
+            return json.dumps(value, sort_keys=True, ensure_ascii=False)
+        if isinstance(value, str) and not value.strip():
+            return None
+        return value
+
+    records = [
+        [cell(next((v for k, v in r.items() if str(k).strip() == c), None)) for c in columns]
+        for r in data
+    ]
+    frame = pd.DataFrame.from_records(records, columns=range(len(columns))).astype(object)
+    if not len(records):
+        frame = pd.DataFrame({k: pd.Series([], dtype=object) for k in range(len(columns))})
+    frame.columns = pd.Index(_name_columns(columns), dtype=object)
+    frame = frame.where(frame.notna(), None)
+    return RawTable(
+        name=_table_name(path.stem),
+        frame=frame,
+        rows=np.arange(2, len(frame) + 2, dtype=np.int64),
+        source=path.name,
+        fmt="json",
+    )
+
+
+@dataclass(frozen=True)
+class CodedCsv:
+    """A CSV file read as integer codes per column (for files of tens of millions of records).
+
+    Attributes
+    ----------
+    name
+        Table name (the file stem, trimmed and lower-cased).
+    source
+        The file name, for messages.
+    columns
+        Column names as in the header (``unnamed_<k>`` for unnamed ones).
+    codes
+        Per column, int32 per record: index into ``uniques``.
+    uniques
+        Per column, the distinct raw cell texts (``""`` = empty), as an object array.
+    rows
+        The file line on which each record starts (header = 1), int64.
+    """
+
+    name: str
+    source: str
+    columns: tuple[str, ...]
+    codes: dict[str, np.ndarray]
+    uniques: dict[str, np.ndarray]
+    rows: np.ndarray
+
+    def __len__(self) -> int:
+        return len(self.rows)
+
+
+#: Bytes per piece of a long CSV file read by :func:`read_csv_coded`.
+CODED_CHUNK_BYTES = 64 * 1024 * 1024
+
+
+def read_csv_coded(
+    path: Path, options: CsvOptions | None = None, chunk_bytes: int = CODED_CHUNK_BYTES
+) -> CodedCsv:
+    """Read a (long) CSV file piece by piece into integer codes per column.
+
+    The same checks as :func:`read_csv_table` (encoding, binary content, every record with the
+    header's number of fields, row numbers as file lines, rows of empty cells skipped), but
+    the cells never exist all at once as Python strings: each piece of about ``chunk_bytes``
+    (cut at a line break outside quotes) is parsed and factorised against the distinct texts
+    seen so far, so a file of 30 million item rows needs memory for its codes, not its text.
+
+    Raises
+    ------
+    ExportError
+        As :func:`read_csv_table`.
+    """
+    options = options or CsvOptions()
+    path = Path(path)
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise ExportError(f"{path.name} cannot be read ({exc.__class__.__name__})") from exc
+    encoding: str = options.encoding
+    if data.startswith(_UTF8_BOM):
+        data = data[len(_UTF8_BOM) :]
+        encoding = "utf-8" if encoding in ("auto", "utf-8-sig") else encoding
+    check_text_bytes(data, path.name)
+    if not data.strip():
+        raise ExportError(f"{path.name} is empty")
+    encoding = _detect_encoding(data, encoding, path.name)
+    newline = b"\n" if b"\n" in data else b"\r"
+    name = _table_name(path.stem)
+    state: dict[str, Any] = {"header": None, "record": 0}
+    lookup: list[dict[str, int]] = []
+    code_parts: list[list[np.ndarray]] = []
+    row_parts: list[np.ndarray] = []
+    delimiter: str = options.delimiter
+    for start, end, first_line in _pieces(data, newline, chunk_bytes):
+        piece = data[start:end]
+        text = _decode(piece, encoding, path.name)
+        header = state["header"]
+        if header is None:
+            if not text.strip():
+                continue
+            if delimiter == "auto":
+                delimiter = sniff_delimiter(text)
+            header = _first_record(text, delimiter, path.name)
+            state["header"] = header
+            lookup = [{} for _ in header]
+            code_parts = [[] for _ in header]
+        frame, lines = _parse_piece(
+            piece, text, delimiter, len(header), path.name, name, first_line, state
+        )
+        if not len(frame):
+            continue
+        row_parts.append(lines)
+        for k in range(len(header)):
+            codes, uniques = pd.factorize(frame.iloc[:, k].to_numpy(dtype=object))
+            known = lookup[k]
+            remap = np.fromiter(
+                (known.setdefault(t, len(known)) for t in uniques.tolist()),
+                dtype=np.int32,
+                count=len(uniques),
+            )
+            code_parts[k].append(remap[codes])
+    if state["header"] is None:
+        raise ExportError(f"{path.name} is empty")
+    columns = tuple(_name_columns(state["header"]))
+    codes_by = {
+        c: (np.concatenate(code_parts[k]) if code_parts[k] else np.empty(0, np.int32))
+        for k, c in enumerate(columns)
+    }
+    uniques_by = {c: np.asarray(list(lookup[k]), dtype=object) for k, c in enumerate(columns)}
+    rows = np.concatenate(row_parts) if row_parts else np.empty(0, dtype=np.int64)
+    return CodedCsv(name, path.name, columns, codes_by, uniques_by, rows)
+
+
+def _detect_encoding(data: bytes, encoding: str, name: str) -> str:
+    """``utf-8`` when the whole file decodes as UTF-8, else ``cp1252`` (``auto``); checked
+    piece by piece, so no copy of the whole text is made."""
+    if encoding != "auto":
+        return "utf-8" if encoding == "utf-8-sig" else encoding
+    decoder: codecs.IncrementalDecoder = codecs.getincrementaldecoder("utf-8")()
+    step = 16 * 1024 * 1024
+    try:
+        for start in range(0, len(data), step):
+            decoder.decode(data[start : start + step], final=start + step >= len(data))
+        return "utf-8"
+    except UnicodeDecodeError:
+        pass
+    decoder = codecs.getincrementaldecoder("cp1252")()
+    try:
+        for start in range(0, len(data), step):
+            decoder.decode(data[start : start + step], final=start + step >= len(data))
+    except UnicodeDecodeError as exc:
+        raise ExportError(f"{name} cannot be decoded as UTF-8 or Windows-1252") from exc
+    return "cp1252"
+
+
+def _pieces(data: bytes, newline: bytes, size: int) -> Iterator[tuple[int, int, int]]:
+    """``(start, end, first_line)`` of consecutive pieces of ``data`` of about ``size`` bytes,
+    each ending at a line break outside quotes (an even number of quotes before it)."""
+    start, line = 0, 1
+    total = len(data)
+    while start < total:
+        end = min(start + max(size, 1), total)
+        if end < total:
+            cut = data.find(newline, end)
+            end = total if cut < 0 else cut + 1
+            while end < total and data.count(b'"', start, end) % 2:
+                cut = data.find(newline, end)
+                end = total if cut < 0 else cut + 1
+        yield start, end, line
+        line += data.count(newline, start, end)
+        start = end
+
+
+def _parse_piece(
+    piece: bytes,
+    text: str,
+    delimiter: str,
+    width: int,
+    file: str,
+    table: str,
+    first_line: int,
+    state: dict[str, Any],
+) -> tuple[pd.DataFrame, np.ndarray]:
+    """Check and parse one piece of a CSV file: its records (the header dropped from the first
+    piece, rows of empty cells dropped) and their file lines; ``state["record"]`` counts data
+    records across pieces."""
+    has_header = state.get("seen_header") is None
+    counted = _fast_field_counts(piece, delimiter)
+    lines: np.ndarray | None = None
+    if counted is not None:
+        local, fields = counted
+        data_fields = fields[1:] if has_header else fields
+        if (data_fields == width).all():
+            lines = local + (first_line - 1)
+    if lines is None:
+        _slow_field_check(
+            text, delimiter, width, file, table, header=has_header, first_line=first_line,
+            first_record=state["record"] + 1,
+        )  # fmt: skip
+        slow = _record_lines_slow(text, delimiter)
+        lines = None if slow is None else slow + (first_line - 1)
+    try:
+        frame = pd.read_csv(
+            io.StringIO(text), sep=delimiter, header=None, names=list(range(width)),
+            index_col=False, dtype=str, keep_default_na=False, na_filter=False, engine="c",
+            skip_blank_lines=True, quotechar='"', doublequote=True,
+        )  # fmt: skip
+    except pd.errors.EmptyDataError:
+        frame = pd.DataFrame({k: pd.Series([], dtype=object) for k in range(width)})
+    except pd.errors.ParserError as exc:
+        raise ExportError(f"{file} is not a valid CSV file: {_parser_problem(exc)}") from exc
+    if lines is None or len(lines) != len(frame):  # pragma: no cover - defensive
+        raise ExportError(f"{file}: table {table}: the records cannot be counted")
+    if has_header and len(frame):
+        state["seen_header"] = True
+        frame, lines = frame.iloc[1:].reset_index(drop=True), lines[1:]
+    state["record"] += len(frame)
+    keep = _non_empty_text_rows(frame)
+    if not keep.all():
+        frame, lines = frame.loc[keep].reset_index(drop=True), lines[keep]
+    return frame, np.asarray(lines, dtype=np.int64)

@@ -28,6 +28,7 @@ import codecs
 import datetime as dt
 import hashlib
 import io
+import json
 import re
 import zipfile
 from collections.abc import Mapping
@@ -39,6 +40,7 @@ import pandas as pd
 
 from pipeline.errors import PipelineError
 from pipeline.io import atomic_dir, to_json_text
+from pipeline.io.export_readers import export_files
 
 FORMATS: tuple[str, ...] = ("csv", "xlsx", "sav")
 MANIFEST_NAME = "SYNTHETIC.json"
@@ -61,10 +63,18 @@ def _check_replaceable(out_dir: Path) -> None:
         return
     if not out_dir.is_dir():
         raise PipelineError(f"{out_dir.name} exists and is not a folder; choose another --out")
-    names = {p.name for p in out_dir.iterdir()}
-    ours = {XLSX_NAME, MANIFEST_NAME} | {
-        n for n in names if re.fullmatch(r"[a-z0-9_]+\.(csv|sav)", n)
-    }
+    names = {p.relative_to(out_dir).as_posix() for p in out_dir.rglob("*") if not p.is_dir()}
+    listed: set[str] = set()
+    try:
+        manifest = json.loads((out_dir / MANIFEST_NAME).read_text(encoding="utf-8"))
+        listed = set(manifest.get("sha256") or {}) if isinstance(manifest, dict) else set()
+    except (OSError, ValueError):
+        pass
+    ours = (
+        {XLSX_NAME, MANIFEST_NAME}
+        | listed
+        | {n for n in names if re.fullmatch(r"[a-z0-9_]+\.(csv|sav)", n)}
+    )
     if names and (MANIFEST_NAME not in names or names - ours):
         raise PipelineError(
             f"{out_dir.name}/ holds other files than a synthetic export; refusing to replace it"
@@ -269,15 +279,17 @@ def _write_sav(tables: Mapping[str, pd.DataFrame], folder: Path) -> None:
 
 
 def file_digests(folder: Path) -> dict[str, str]:
-    """SHA-256 (hex) of every file in ``folder`` except the manifest, by file name.
+    """SHA-256 (hex) of every file in ``folder`` and its subfolders except the manifest, by
+    relative path (``epd/trajecten.csv``; a file at the top is keyed by its name).
 
     ``SYNTHETIC.json`` carries them so that ingest allows the public demo key only for an
     export exactly as the generator wrote it (a modified or foreign export needs a real key).
     """
+    folder = Path(folder)
     return {
-        path.name: hashlib.sha256(path.read_bytes()).hexdigest()
-        for path in sorted(Path(folder).iterdir())
-        if path.is_file() and path.name != MANIFEST_NAME
+        rel: hashlib.sha256((folder / rel).read_bytes()).hexdigest()
+        for rel in export_files(folder)
+        if rel != MANIFEST_NAME
     }
 
 
@@ -305,6 +317,24 @@ def write_export(
     writers = {"csv": _write_csv, "xlsx": _write_xlsx, "sav": _write_sav}
     with atomic_dir(out_dir) as folder:
         writers[fmt](tables, folder)
+        manifest = {**manifest, "sha256": file_digests(folder)}
+        (folder / MANIFEST_NAME).write_text(to_json_text(manifest), encoding="utf-8")
+        folder.chmod(0o755)
+
+
+def write_file_set(files: Mapping[str, bytes], out_dir: Path, manifest: dict[str, Any]) -> None:
+    """Write an export given as file contents by relative path (an export profile's layout,
+    :func:`pipeline.synth.profiles.profile_files`), plus ``SYNTHETIC.json`` with the SHA-256
+    of every file, atomically; the same rules for replacing an earlier export as
+    :func:`write_export`.
+    """
+    out_dir = Path(out_dir)
+    _check_replaceable(out_dir)
+    with atomic_dir(out_dir) as folder:
+        for rel, content in sorted(files.items()):
+            path = folder / rel
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_bytes(content)
         manifest = {**manifest, "sha256": file_digests(folder)}
         (folder / MANIFEST_NAME).write_text(to_json_text(manifest), encoding="utf-8")
         folder.chmod(0o755)

@@ -673,6 +673,77 @@ def nonresponse(ended: pd.DataFrame, min_n: int, instrument: str = "ssd12") -> d
     return out
 
 
+#: Reason groups of registered non-response, in print order (``not_registered``: none).
+NONRESPONSE_GROUPS: tuple[str, ...] = ("approached", "not_approached", "not_registered")
+
+
+def nonresponse_reasons(
+    ended: pd.DataFrame,
+    records: pd.DataFrame | None,
+    min_n: int,
+    instrument: str = "ssd12",
+) -> dict[str, Any]:
+    """Non-responders of ``instrument`` among the trajectories ended in the year, by the
+    reason group of their registered non-response (SBG codes 01-05: approached; 06-10: not
+    approached; or none registered).
+
+    A non-responder's reason is that of a record of the instrument linked to the trajectory
+    at a missing measurement: the end's when the end is missing and a record is there, else
+    the intake's; of several records at one timepoint the latest counts. The three groups add
+    up to the non-responders and are suppressed together (:func:`suppress_distribution`).
+
+    Parameters
+    ----------
+    ended
+        Trajectories ended in the year (with ``response_<instrument>``).
+    records
+        ``data/processed/non_response.parquet`` (``None`` or empty: the export carries none).
+    min_n
+        Smallest publishable count.
+
+    Returns
+    -------
+    dict
+        ``instrument``, ``available`` (the export carries non-response records),
+        ``non_responders``, ``counts`` and ``percent`` per group (``None`` when suppressed).
+    """
+    available = records is not None and len(records) > 0
+    out: dict[str, Any] = {"instrument": instrument, "available": available}
+    if f"response_{instrument}" not in ended:
+        return out | {"non_responders": None, "counts": dict.fromkeys(NONRESPONSE_GROUPS),
+                      "percent": dict.fromkeys(NONRESPONSE_GROUPS)}  # fmt: skip
+    status = ended[f"response_{instrument}"].astype("string")
+    missing_end = status.isin(["pre_only", "none"]).fillna(False).to_numpy(dtype=bool)
+    missing_intake = status.isin(["post_only", "none"]).fillna(False).to_numpy(dtype=bool)
+    non_responders = ~_responders(ended, instrument).to_numpy(dtype=bool)
+    group = np.full(len(ended), "not_registered", dtype=object)
+    if available:
+        assert records is not None
+        mine = records[
+            (records["instrument"] == instrument) & records["trajectory_key"].notna()
+        ].sort_values(["recorded_at", "source_row"], kind="mergesort")
+        keys = ended["trajectory_key"].to_numpy(dtype=object)
+        for timepoint, needed in (("intake", missing_intake), ("end", missing_end)):
+            latest = mine[mine["timepoint"] == timepoint].drop_duplicates(
+                "trajectory_key", keep="last"
+            )
+            found = pd.Series(latest["reason_group"].to_numpy(), index=latest["trajectory_key"])
+            reason = pd.Series(keys).map(found).to_numpy(dtype=object)
+            hit = needed & pd.notna(reason)
+            group[hit] = reason[hit]  # the end's (second) wins over the intake's
+    counts = {g: int((non_responders & (group == g)).sum()) for g in NONRESPONSE_GROUPS}
+    total = int(non_responders.sum())
+    shown = suppress_distribution(counts, min_n)
+    return out | {
+        "non_responders": suppress_count(total, min_n),
+        "counts": shown,
+        "percent": {
+            g: None if shown[g] is None or not total else _num(100.0 * counts[g] / total)
+            for g in NONRESPONSE_GROUPS
+        },
+    }
+
+
 def merged_counts(values: pd.Series) -> dict[str, int]:
     """Counts of the three merged categories (:data:`MERGED`) and of ``recovered``."""
     text = values.astype("string").dropna()
@@ -768,6 +839,7 @@ def year_figures(
     year: int,
     min_n: int,
     reentry_window_years: float = 2.0,
+    non_response: pd.DataFrame | None = None,
 ) -> dict[str, Any]:
     """Every figure of one year, suppressed."""
     ended = trajectories[_year_of(trajectories["end_date"], year)]
@@ -780,6 +852,7 @@ def year_figures(
             s: score_response(ended, s, min_n) for s in OUTCOMES if f"{s}_intake" in ended
         },
         "nonresponse": nonresponse(ended, min_n),
+        "nonresponse_reasons": nonresponse_reasons(ended, non_response, min_n),
         "outcomes": {s: outcome(ended, s, min_n) for s in OUTCOMES},
         "categories": {s: categories(ended, s, min_n) for s in OUTCOMES},
         "cqi": cqi(ended, scores, min_n),
@@ -813,6 +886,7 @@ def annual_figures(
     report: ReportParams,
     reporting: ReportingParams,
     export_date: pd.Timestamp | None = None,
+    non_response: pd.DataFrame | None = None,
 ) -> dict[str, Any]:
     """The annual report's figures for the report year and the years before it.
 
@@ -826,6 +900,9 @@ def annual_figures(
         The export date ingest settled (``data/interim/ingested/export.json``): the default
         report year is the last calendar year ending on or before it. ``None``: the latest
         date in the data stands in for it.
+    non_response
+        ``data/processed/non_response.parquet`` (registered reasons of non-response), or
+        ``None`` when the export carries none.
 
     Returns
     -------
@@ -875,7 +952,9 @@ def annual_figures(
         },
         "references": references(report),
         "by_year": {
-            str(y): year_figures(population, in_scores, y, min_n, report.reentry_window_years)
+            str(y): year_figures(
+                population, in_scores, y, min_n, report.reentry_window_years, non_response
+            )
             for y in sorted(years)
         },
         "reliable_change": {

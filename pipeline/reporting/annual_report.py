@@ -29,6 +29,7 @@ from pipeline.reporting.annual import (
     FLAGS,
     MAIN_OUTCOMES,
     MERGED,
+    NONRESPONSE_GROUPS,
     OUTCOMES,
     SEXES,
     age_group_keys,
@@ -627,9 +628,62 @@ def response_section(ctx: Context) -> list[Block]:
             "is voor non-responders alleen bekend als zij wel een voormeting hebben.",
             anchor="tabel-nonrespons",
         ),
+        *nonresponse_reason_blocks(ctx),
+    ]
+
+
+def nonresponse_reason_rows(ctx: Context) -> list[tuple[str, ...]]:
+    """Non-responders (SSD-12) per year by registered reason group: "n (p%)" cells."""
+    m = ctx.min_n
+    rows: list[tuple[str, ...]] = []
+    for group in NONRESPONSE_GROUPS:
+        cells = []
+        for y in ctx.years:
+            r = ctx.by_year(y)["nonresponse_reasons"]
+            count, percent = r["counts"].get(group), r["percent"].get(group)
+            cells.append(ctx.label if count is None else f"{nl(count, 0, m)} ({pct(percent, m)})")
+        rows.append((level("nonresponse_group", group), *cells))
+    rows.append(
+        (
+            "Totaal zonder voor- en nameting",
+            *(nl(ctx.by_year(y)["nonresponse_reasons"]["non_responders"], 0, m) for y in ctx.years),
+        )
+    )
+    return rows
+
+
+def nonresponse_reason_blocks(ctx: Context) -> list[Block]:
+    """The registered reasons of non-response (when the export carries them), else a note
+    that the export does not."""
+    available = any(
+        ctx.by_year(y).get("nonresponse_reasons", {}).get("available") for y in ctx.years
+    )
+    if not available:
+        return [
+            Paragraph(
+                "Redenen van non-respons (bijvoorbeeld geweigerd, niet uitgenodigd of niet "
+                "bereikbaar) staan niet in de ROM-export en kunnen daarom niet worden "
+                "gerapporteerd."
+            )
+        ]
+    t = ctx.numbers.table("nonrespons-redenen")
+    return [
         Paragraph(
-            "Redenen van non-respons (bijvoorbeeld geweigerd, niet uitgenodigd of niet "
-            "bereikbaar) staan niet in de ROM-export en kunnen daarom niet worden gerapporteerd."
+            f"Waarom een meting ontbreekt, wordt in het ROM-systeem geregistreerd met de "
+            f"landelijke redenen van non-respons (de SBG-codes). Tabel {t} verdeelt de "
+            "afgesloten trajecten zonder voor- en nameting op de SSD-12 naar de geregistreerde "
+            "reden bij de ontbrekende meting: de cliënt is benaderd maar vulde niet (volledig) "
+            "in (codes 01–05), of de cliënt is niet benaderd (codes 06–10)."
+        ),
+        Table(
+            caption=f"Tabel {t}. Afgesloten trajecten zonder voor- en nameting op de SSD-12, "
+            "naar geregistreerde reden van non-respons (aantal, percentage)",
+            header=("Reden", *ctx.years),
+            rows=tuple(nonresponse_reason_rows(ctx)),
+            note="Telt de reden bij de ontbrekende nameting, anders die bij de ontbrekende "
+            "voormeting; bij meer registraties de laatste. Percentages van het totaal zonder "
+            "voor- en nameting in dat jaar.",
+            anchor="tabel-nonrespons-redenen",
         ),
     ]
 

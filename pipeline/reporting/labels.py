@@ -253,6 +253,19 @@ LABELS: dict[str, dict[str, str]] = {
         "nl": "Cumulatieve incidentie (Aalen\u2013Johansen)",
     },
     "model=cause_specific_cox": {"en": "Cause-specific Cox", "nl": "Oorzaakspecifieke Cox"},
+    # Registered reasons of non-response (SBG reason codes)
+    "nonresponse_group=approached": {
+        "en": "client approached, no (complete) measurement (SBG codes 01-05)",
+        "nl": "cliënt benaderd, geen (volledige) meting (SBG-codes 01–05)",
+    },
+    "nonresponse_group=not_approached": {
+        "en": "client not approached (SBG codes 06-10)",
+        "nl": "cliënt niet benaderd (SBG-codes 06–10)",
+    },
+    "nonresponse_group=not_registered": {
+        "en": "no reason registered",
+        "nl": "geen reden geregistreerd",
+    },
 }
 #: Suffixes of per-trajectory score columns (``<score>_intake`` ...): English and Dutch.
 SCORE_SUFFIXES: dict[str, dict[str, str]] = {

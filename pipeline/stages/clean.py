@@ -3,14 +3,18 @@
 Reads ``data/interim/ingested/`` (every ``<table>.parquet``, ``quarantine.csv``,
 ``accounting.json``) and the ``clean`` block of ``params.yaml``; calls
 :func:`pipeline.clean.clean_tables`; writes ``data/interim/clean/`` (``administrations.parquet``
-and ``trajectories.parquet``, replaced as one directory), ``data/processed/quarantine.csv``,
-``data/processed/row_accounting.json`` and ``reports/metrics/linkage.json``. The row accounting
-is checked to balance before anything is written.
+and ``trajectories.parquet``, and the platform's own scores ``platform_scores.parquet`` when the
+export carries them, replaced as one directory), ``data/processed/non_response.parquet`` (the
+non-response records linked to trajectories; no rows when the export has none),
+``data/processed/quarantine.csv``, ``data/processed/row_accounting.json`` and
+``reports/metrics/linkage.json``. The row accounting is checked to balance before anything is
+written.
 """
 
 from __future__ import annotations
 
 import argparse
+import shutil
 from pathlib import Path
 
 import pandas as pd
@@ -32,6 +36,10 @@ INGESTED_DIR = config.INTERIM / "ingested"
 CLEAN_DIR = config.INTERIM / "clean"
 QUARANTINE_CSV = "quarantine.csv"
 ACCOUNTING_JSON = "accounting.json"
+#: The platform's own scores, when the export carries them (passed on to the score stage).
+PLATFORM_SCORES = "platform_scores.parquet"
+#: The non-response records linked to trajectories and timepoints (always written).
+NON_RESPONSE_PARQUET = "non_response.parquet"
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -69,7 +77,11 @@ def run(
     """
     if not ingested_dir.is_dir():
         raise PipelineError(f"{_shown(ingested_dir)}/ not found: run the ingest stage first")
-    tables = {path.stem: read_parquet(path) for path in sorted(ingested_dir.glob("*.parquet"))}
+    tables = {
+        path.stem: read_parquet(path)
+        for path in sorted(ingested_dir.glob("*.parquet"))
+        if path.name != PLATFORM_SCORES
+    }
     ingest_quarantine = _read_quarantine(ingested_dir / QUARANTINE_CSV)
     accounting_path = ingested_dir / ACCOUNTING_JSON
     if not accounting_path.is_file():
@@ -85,6 +97,9 @@ def run(
     with atomic_dir(clean_dir) as tmp:
         write_parquet(result.administrations, tmp / "administrations.parquet")
         write_parquet(result.trajectories, tmp / "trajectories.parquet")
+        if (ingested_dir / PLATFORM_SCORES).is_file():
+            shutil.copyfile(ingested_dir / PLATFORM_SCORES, tmp / PLATFORM_SCORES)
+    write_parquet(result.non_response, processed_dir / NON_RESPONSE_PARQUET)
     write_csv(quarantine, processed_dir / "quarantine.csv")
     write_json(accounting, processed_dir / "row_accounting.json")
     write_json(result.linkage, metrics_dir / "linkage.json")

@@ -33,6 +33,7 @@ source are written to ``export.json`` in the output folder for later stages.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import hmac
 import os
 import shutil
@@ -41,19 +42,25 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
+
 from pipeline import config
 from pipeline.errors import ExportError, ParamsError, PipelineError
 from pipeline.ingest import IngestParams, IngestResult, ingest_tables
+from pipeline.ingest.layout import ProfiledExport, read_profiled_export
 from pipeline.ingest.params import PseudonymParams
+from pipeline.ingest.profile import Profile, load_profile
 from pipeline.ingest.pseudonym import DEMO_KEY
 from pipeline.io import atomic_dir, read_json, write_csv, write_json, write_parquet
-from pipeline.io.export_readers import export_written_on, is_synthetic_export, read_export
+from pipeline.io.export_readers import export_written_on, is_synthetic_export
 from pipeline.io.score_csv import os_error_message
 
 INGESTED_DIR = config.INTERIM / "ingested"
 QUARANTINE_CSV = "quarantine.csv"
 ACCOUNTING_JSON = "accounting.json"
 EXPORT_JSON = "export.json"
+#: The platform's own scores of the kept rows (written only when the export has any).
+PLATFORM_SCORES = "platform_scores.parquet"
 #: The key fingerprint the ingest stage depends on (written by ``--key-fingerprint``).
 FINGERPRINT_PATH = config.INTERIM / "pseudonym_key.json"
 #: The fixed label whose HMAC under the key is the key's fingerprint.
@@ -193,15 +200,44 @@ def run(
             )
     if source == "demo":
         sys.stderr.write(DEMO_KEY_NOTE + "\n")
-    raw = read_export(export_dir, params.format, params.csv)
+    result, export = read_and_ingest(params, export_dir, key, min_free_text_n)
+    write_ingested(result, out_dir, export.platform_scores)
+
+
+def read_and_ingest(
+    params: IngestParams,
+    export_dir: Path,
+    key: bytes,
+    min_free_text_n: int = DEFAULT_MIN_FREE_TEXT_N,
+    profile: Profile | None = None,
+) -> tuple[IngestResult, ProfiledExport]:
+    """Read the export through its profile and ingest it (nothing written).
+
+    Parameters
+    ----------
+    params
+        The ``ingest`` parameters (``profile`` names the export profile unless ``profile`` is
+        given).
+    export_dir
+        The export folder.
+    key
+        The pseudonym key.
+    min_free_text_n
+        ``reporting.min_n``.
+    profile
+        An export profile that overrides ``params.profile``.
+    """
+    profile = profile if profile is not None else load_profile(params.profile, config.ROOT)
+    export = read_profiled_export(export_dir, profile, params.format, params.csv, params.file_map)
     result = ingest_tables(
-        raw,
-        params,
+        export.tables,
+        dataclasses.replace(params, csv=export.csv) if export.csv != params.csv else params,
         key,
         written_on=export_written_on(export_dir),
         min_free_text_n=min_free_text_n,
+        known_columns=profile.known_columns,
     )
-    write_ingested(result, out_dir)
+    return result, export
 
 
 def export_metadata(result: IngestResult) -> dict[str, Any]:
@@ -209,9 +245,11 @@ def export_metadata(result: IngestResult) -> dict[str, Any]:
     return {"export_date": result.export_date, "export_date_source": result.export_date_source}
 
 
-def write_ingested(result: IngestResult, out_dir: Path) -> None:
+def write_ingested(
+    result: IngestResult, out_dir: Path, platform_scores: pd.DataFrame | None = None
+) -> None:
     """Write the ingested tables, quarantine, accounting and export date as one directory,
-    atomically.
+    atomically; also :data:`PLATFORM_SCORES` when the export carries platform scores.
 
     Raises
     ------
@@ -226,6 +264,8 @@ def write_ingested(result: IngestResult, out_dir: Path) -> None:
             write_csv(result.quarantine, tmp / QUARANTINE_CSV)
             write_json(result.accounting, tmp / ACCOUNTING_JSON)
             write_json(export_metadata(result), tmp / EXPORT_JSON)
+            if platform_scores is not None and len(platform_scores):
+                write_parquet(platform_scores, tmp / PLATFORM_SCORES)
     except OSError as exc:
         raise PipelineError(os_error_message(exc, f"{Path(out_dir).name}/")) from exc
 
@@ -302,13 +342,17 @@ def _no_key_message(pseudonym: PseudonymParams) -> str:
     )
 
 
-def validate_cli(export_dir: Path, params_path: Path | None = None) -> str:
-    """``python -m pipeline validate EXPORT_DIR``: every ingest check, nothing written.
+def validate_cli(
+    export_dir: Path, params_path: Path | None = None, profile: str | None = None
+) -> str:
+    """``python -m pipeline validate EXPORT_DIR [--profile NAME]``: every ingest check, nothing
+    written.
 
-    Uses the ``ingest`` block of ``params.yaml`` (file, column and value maps, CSV dialect,
-    export date, largest quarantine share) and ``reporting.min_n`` when the project's
-    ``params.yaml`` exists, else the defaults. Without a configured key the checks run with a
-    throw-away key (nothing leaves this function) and the report says that ingest will need one.
+    Uses the ``ingest`` block of ``params.yaml`` (profile, file, column and value maps, CSV
+    dialect, export date, largest quarantine share) and ``reporting.min_n`` when the project's
+    ``params.yaml`` exists, else the defaults; ``profile`` (a shipped name or a path) overrides
+    ``ingest.profile``. Without a configured key the checks run with a throw-away key (nothing
+    leaves this function) and the report says that ingest will need one.
 
     Returns
     -------
@@ -328,23 +372,32 @@ def validate_cli(export_dir: Path, params_path: Path | None = None) -> str:
         if params_path.is_file()
         else IngestParams()
     )
+    chosen = load_profile(profile if profile is not None else params.profile, config.ROOT)
     key, source = resolve_key(params.pseudonym, export_dir, os.environ)
-    raw = read_export(export_dir, params.format, params.csv)
-    result = ingest_tables(
-        raw,
+    result, export = read_and_ingest(
         params,
+        export_dir,
         key if key is not None else os.urandom(32),
-        written_on=export_written_on(export_dir),
-        min_free_text_n=min_free_text_n(params_path),
+        min_free_text_n(params_path),
+        profile=chosen,
     )
-    return format_report(result, export_dir, source, params.pseudonym)
+    return format_report(
+        result, export_dir, source, params.pseudonym, profile=chosen, export=export
+    )
 
 
 def format_report(
-    result: IngestResult, export_dir: Path, key_source: str, pseudonym: PseudonymParams
+    result: IngestResult,
+    export_dir: Path,
+    key_source: str,
+    pseudonym: PseudonymParams,
+    profile: Profile | None = None,
+    export: ProfiledExport | None = None,
 ) -> str:
     """Human-readable row accounting of an ingest result (no ids, no values)."""
     lines = [f"export {export_dir}: usable", ""]
+    if profile is not None:
+        lines[-1:] = [f"profile: {profile.name} ({profile.source})", ""]
     width = max([len("table"), *(len(name) for name in result.accounting)])
     lines.append(f"{'table':<{width}}  {'read':>9}  {'kept':>9}  {'quarantined':>11}")
     totals = [0, 0, 0]
@@ -362,6 +415,19 @@ def format_report(
         lines += ["", "ignored columns: " + "; ".join(ignored)]
     if result.ignored_tables:
         lines += ["", "ignored tables: " + ", ".join(result.ignored_tables)]
+    aside = [
+        f"  {name}: {reason} ({count})"
+        for name, entry in result.accounting.items()
+        for reason, count in (entry.get("set_aside") or {}).items()
+    ]
+    if aside:
+        lines += ["", "set aside by the profile (source records, not rows of the table):", *aside]
+    if export is not None and export.ignored:
+        lines += [""] + [f"ignored: {reason} ({count})" for reason, count in export.ignored.items()]
+    if export is not None and len(export.platform_scores):
+        per_score = export.platform_scores.groupby("score", sort=True).size()
+        shown = ", ".join(f"{score} ({int(n)})" for score, n in per_score.items())
+        lines += ["", f"platform scores (compared by the score stage): {shown}"]
     if len(result.quarantine):
         lines += ["", "quarantine reasons (rows):"]
         counts_by = (

@@ -1,8 +1,9 @@
 """DVC stage ``report``: the annual quality report (Dutch, HTML + PDF) and the research report
 (English, HTML + PDF).
 
-Reads ``data/processed/{scores,trajectories}.parquet``, the export date of
-``data/interim/ingested/export.json`` (it sets the default report year), every ``data/models/<name>/`` of the
+Reads ``data/processed/{scores,trajectories,non_response}.parquet``, the export date of
+``data/interim/ingested/export.json`` (it sets the default report year), every
+``data/models/<name>/`` of the
 ``models:`` entries in ``params.yaml`` that exists, ``dvc.lock`` (code and data hashes),
 ``reports/metrics/psychometrics.json`` (the reliable-change norms the score stage used)
 and the ``report``, ``reporting``, ``score``, ``clean`` and ``models`` blocks; writes
@@ -46,6 +47,8 @@ RESEARCH_RECORD = "research-record.html"
 HEADLINE_JSON = "headline.json"
 #: The score stage's record of the reliable-change norms it used (read for the thresholds).
 PSYCHOMETRICS_JSON = "psychometrics.json"
+#: The clean stage's linked non-response records (registered reasons, for ROM-respons).
+NON_RESPONSE_PARQUET = "non_response.parquet"
 #: Per-model summaries of every configured model (an output, not a declared metric).
 MODELS_JSON = "models.json"
 #: Plot folders: one CSV per outcome scale with one line per model.
@@ -151,6 +154,8 @@ def run(
     trajectories = read_parquet(processed_dir / "trajectories.parquet")
     families = {name: registry.family_of(str(entry["model"])) for name, entry in entries.items()}
     research.common.check_settings(report_params, entries, families)
+    records_path = processed_dir / NON_RESPONSE_PARQUET
+    non_response = read_parquet(records_path) if records_path.is_file() else None
     models = load_models(entries, models_dir)
     lock_path = root / "dvc.lock"
     lock = yaml.safe_load(lock_path.read_text(encoding="utf-8")) if lock_path.is_file() else {}
@@ -181,6 +186,7 @@ def run(
             scores,
             report_params,
             reporting_params,
+            non_response=non_response,
             export_date=None if export_json is None else read_export_date(export_json),
         )
     except ValueError as exc:

@@ -1,10 +1,13 @@
 """DVC stage ``score`` and the ``python -m pipeline score IN.csv OUT.csv`` command.
 
-Stage: reads ``data/interim/clean/administrations.parquet`` and ``trajectories.parquet`` and
-the ``score`` block of ``params.yaml``; calls :func:`pipeline.instruments.outcomes.score_stage`;
-writes ``data/processed/scores.parquet``, ``data/processed/trajectories.parquet`` and
+Stage: reads ``data/interim/clean/administrations.parquet`` and ``trajectories.parquet`` (and
+``platform_scores.parquet`` when the export carried the platform's own scores) and the
+``score`` block of ``params.yaml``; calls :func:`pipeline.instruments.outcomes.score_stage`;
+writes ``data/processed/scores.parquet``, ``data/processed/trajectories.parquet``,
 ``reports/metrics/psychometrics.json`` (the centre's intake SD and Cronbach's alpha beside the
-``params.yaml`` defaults, and the figures used). Nothing is written when scoring fails.
+``params.yaml`` defaults, and the figures used) and ``reports/metrics/platform_scores.json``
+(agreement counts of the platform's scores with the project's: :func:`platform_agreement`).
+Nothing is written when scoring fails.
 
 Command: scores any item-level CSV with canonical item names (``docs/outputs.md``). OUT holds the
 input columns plus every score column the items allow (a score column already in the input is
@@ -39,6 +42,10 @@ CLEAN_DIR = config.INTERIM / "clean"
 SCORES_PARQUET = "scores.parquet"
 TRAJECTORIES_PARQUET = "trajectories.parquet"
 PSYCHOMETRICS_JSON = "psychometrics.json"
+#: Agreement counts of the platform's own scores with the project's (always written).
+PLATFORM_JSON = "platform_scores.json"
+#: The platform scores the clean stage passes on (when the export carries any).
+PLATFORM_SCORES = "platform_scores.parquet"
 
 
 def load_score_params(path: Path = config.PARAMS_PATH) -> ScoreParams:
@@ -74,10 +81,85 @@ def run(
     administrations = read_parquet(files["administrations"])
     trajectories = read_parquet(files["trajectories"])
     result = score_stage(administrations, trajectories, params, build_instruments(params))
+    platform_path = clean_dir / PLATFORM_SCORES
+    platform = read_parquet(platform_path) if platform_path.is_file() else None
+    agreement = platform_agreement(result.scores, platform)
     write_parquet(result.scores, processed_dir / SCORES_PARQUET)
     write_parquet(result.trajectories, processed_dir / TRAJECTORIES_PARQUET)
     write_json(result.psychometrics, metrics_dir / PSYCHOMETRICS_JSON)
+    write_json(agreement, metrics_dir / PLATFORM_JSON)
+    for line in agreement_warnings(agreement):
+        sys.stderr.write(line + "\n")
     return result
+
+
+def platform_agreement(scores: pd.DataFrame, platform: pd.DataFrame | None) -> dict[str, object]:
+    """Agreement of the platform's own scores with the project's, as counts (never values).
+
+    Parameters
+    ----------
+    scores
+        The project's ``scores.parquet`` (``instrument``, ``source_row``, score columns).
+    platform
+        The platform scores the export carried (``instrument``, ``source_row``, ``score``,
+        ``value``, ``tolerance``), or ``None``.
+
+    Returns
+    -------
+    dict
+        ``platform_scores``: whether the export carried any; ``scores``: per instrument and
+        score, ``platform_values`` (administrations with a platform value), ``compared`` (kept
+        administrations with both values), ``agree`` and ``disagree`` (difference within / beyond
+        ``tolerance``), ``project_missing`` (a platform value where the project's rules give no
+        score, e.g. too many missing items), ``platform_missing``, ``not_kept`` (the
+        administration was quarantined), and the ``tolerance``. A disagreement is a warning,
+        never a reason to change the project's scoring.
+    """
+    if platform is None or not len(platform):
+        return {"platform_scores": False, "scores": {}}
+    keyed = scores.set_index(["instrument", "source_row"])
+    out: dict[str, dict[str, dict[str, float | int]]] = {}
+    for (instrument, score), part in platform.groupby(["instrument", "score"], sort=True):
+        index = pd.MultiIndex.from_arrays(
+            [part["instrument"].astype(str), part["source_row"].astype(np.int64)]
+        )
+        kept = index.isin(keyed.index)
+        project = np.full(len(part), np.nan)
+        if score in keyed.columns and kept.any():
+            column = keyed[str(score)]
+            project[kept] = column.loc[index[kept]].to_numpy(dtype=np.float64)
+        theirs = part["value"].to_numpy(dtype=np.float64)
+        tolerance = float(part["tolerance"].iloc[0])
+        both = kept & ~np.isnan(project) & ~np.isnan(theirs)
+        agree = both & (np.abs(project - theirs) <= tolerance + 1e-9)
+        out.setdefault(str(instrument), {})[str(score)] = {
+            "platform_values": int((~np.isnan(theirs)).sum()),
+            "compared": int(both.sum()),
+            "agree": int(agree.sum()),
+            "disagree": int((both & ~agree).sum()),
+            "project_missing": int((kept & np.isnan(project) & ~np.isnan(theirs)).sum()),
+            "platform_missing": int((kept & ~np.isnan(project) & np.isnan(theirs)).sum()),
+            "not_kept": int((~kept).sum()),
+            "tolerance": tolerance,
+        }
+    return {"platform_scores": True, "scores": out}
+
+
+def agreement_warnings(agreement: dict[str, object]) -> list[str]:
+    """One warning line per score on which the platform disagrees with the project."""
+    lines = []
+    scores = agreement.get("scores") or {}
+    assert isinstance(scores, dict)
+    for instrument, per_score in scores.items():
+        for score, counts in per_score.items():
+            if counts["disagree"]:
+                lines.append(
+                    f"warning: the platform's {score} differs from the project's in "
+                    f"{counts['disagree']} of {counts['compared']} {instrument} administrations "
+                    f"(tolerance {counts['tolerance']:g}); the project's scoring is used "
+                    f"(reports/metrics/{PLATFORM_JSON})"
+                )
+    return lines
 
 
 def _params_for_cli() -> tuple[ScoreParams, str]:

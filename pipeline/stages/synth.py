@@ -1,9 +1,10 @@
 """DVC stage ``synth`` and the ``synth`` command: write the synthetic ROM export.
 
 ``main`` (what ``dvc.yaml`` runs) loads the ``synth`` block of ``params.yaml``, generates the
-export and writes it to ``synth.out_dir`` in ``synth.format``. ``run_cli`` serves
-``python -m pipeline synth --out DIR [--clients N] [--seed S] [--format csv|xlsx|sav]``, with
-``params.yaml`` supplying whatever is not given.
+export and writes it to ``synth.out_dir`` in ``synth.format`` and the layout of
+``synth.profile`` (``alk``, ``roqua`` or ``long``). ``run_cli`` serves
+``python -m pipeline synth --out DIR [--clients N] [--seed S] [--format csv|xlsx|sav]
+[--profile alk|roqua|long]``, with ``params.yaml`` supplying whatever is not given.
 """
 
 from __future__ import annotations
@@ -16,15 +17,16 @@ from typing import Any
 
 from pipeline.config import load_params, resolve
 from pipeline.errors import PipelineError
-from pipeline.io.export_writers import FORMATS, write_export
+from pipeline.io.export_writers import FORMATS, write_export, write_file_set
 from pipeline.synth import SynthParams, generate
+from pipeline.synth.profiles import PROFILES, profile_files
 
 GENERATOR = "alk-rom-pipeline synth"
 
 
 def manifest(params: SynthParams) -> dict[str, Any]:
     """The ``SYNTHETIC.json`` content of an export made with ``params``."""
-    return {
+    content: dict[str, Any] = {
         "synthetic": True,
         "generator": GENERATOR,
         "seed": params.seed,
@@ -33,21 +35,34 @@ def manifest(params: SynthParams) -> dict[str, Any]:
         # the day the export was written (its data cut-off): ingest's export-date metadata
         "written_on": params.calendar.export_date,
     }
+    if params.profile != "alk":  # the alk manifest stays as it always was
+        content["profile"] = params.profile
+    return content
 
 
 def write_synthetic_export(params: SynthParams, out: Path) -> None:
     """Generate the export of ``params`` and write it to ``out``; report it on stderr."""
     tables = generate(params)
-    write_export(tables, out, params.format, manifest(params))
+    if params.profile == "alk":
+        write_export(tables, out, params.format, manifest(params))
+        layout: str = params.format
+    else:
+        write_file_set(profile_files(tables, params, params.profile), out, manifest(params))
+        layout = f"{params.profile} (csv)"
     rows = sum(len(frame) for name, frame in tables.items() if name != "trajectories")
     sys.stderr.write(
-        f"synth: wrote {params.format} export to {out}: {len(tables['trajectories'])} "
+        f"synth: wrote {layout} export to {out}: {len(tables['trajectories'])} "
         f"trajectories of {params.clients} clients, {rows} administrations (seed {params.seed})\n"
     )
 
 
-def run_cli(out: Path, clients: int | None, seed: int | None, fmt: str) -> None:
-    """The ``synth`` command: ``None`` takes the value from ``params.yaml``."""
+def run_cli(
+    out: Path, clients: int | None, seed: int | None, fmt: str, profile: str | None = None
+) -> None:
+    """The ``synth`` command: ``None`` takes the value from ``params.yaml`` (the profile:
+    ``alk``, whatever ``synth.profile`` says, unless given)."""
+    if profile is not None and profile not in PROFILES:
+        raise PipelineError(f"unknown profile '{profile}'; use one of {', '.join(PROFILES)}")
     if fmt not in FORMATS:
         raise PipelineError(f"unknown format '{fmt}'; use one of {', '.join(FORMATS)}")
     if clients is not None and clients < 1:
@@ -60,7 +75,10 @@ def run_cli(out: Path, clients: int | None, seed: int | None, fmt: str) -> None:
         clients=params.clients if clients is None else clients,
         seed=params.seed if seed is None else seed,
         format=fmt,  # type: ignore[arg-type]
+        profile=profile or "alk",  # type: ignore[arg-type]
     )
+    if params.profile != "alk" and fmt != "csv":
+        raise PipelineError(f"--profile {params.profile} writes CSV files: leave --format csv")
     write_synthetic_export(params, Path(out))
 
 

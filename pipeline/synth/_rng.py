@@ -20,6 +20,7 @@ _PARTS: dict[str, int] = {
     "items": 8,
     "ids": 9,
     "errors": 10,
+    "profiles": 11,
 }
 
 

@@ -487,6 +487,9 @@ class SynthParams:
     errors
         Planted data errors per questionnaire table and kind (out-of-range item, unparseable
         date, exact duplicate, unknown client); 0 plants none.
+    profile
+        The file layout: ``alk`` (the project's own, in ``format``), ``roqua`` or ``long``
+        (CSV files as those platforms write them; :mod:`pipeline.synth.profiles`).
     """
 
     seed: int
@@ -501,8 +504,14 @@ class SynthParams:
     response: ResponseParams
     effects: EffectParams
     measurement: MeasurementParams
+    profile: Literal["alk", "roqua", "long"] = "alk"
 
     def __post_init__(self) -> None:
+        if self.profile != "alk" and self.format != "csv":
+            raise ParamsError(
+                f"params.yaml 'synth.profile' {self.profile} writes CSV files: set synth.format "
+                "to csv"
+            )
         if self.clients < 1:
             raise ParamsError("params.yaml 'synth.clients' must be at least 1")
         if self.errors < 0:
