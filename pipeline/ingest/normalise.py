@@ -200,6 +200,10 @@ def code_cells(values: pd.Series | np.ndarray, labels: Mapping[Any, str] | None 
     Coded
         Blank texts count as empty; texts equal after trimming share one code.
     """
+    if isinstance(values, pd.Series) and isinstance(values.dtype, pd.CategoricalDtype):
+        coded = _code_categorical(values.array, labels)
+        if coded is not None:
+            return coded
     raw = values.to_numpy() if isinstance(values, pd.Series) else np.asarray(values)
     if (
         raw.dtype == object
@@ -223,6 +227,32 @@ def code_cells(values: pd.Series | np.ndarray, labels: Mapping[Any, str] | None 
     remap = np.concatenate((codes2.astype(np.int64), [-1]))
     final = remap[codes.astype(np.int64)]
     return Coded(codes=final, texts=np.asarray(texts2, dtype=object))
+
+
+def _code_categorical(values: Any, labels: Mapping[Any, str] | None) -> Coded | None:
+    """:func:`code_cells` of a categorical column of text (a CSV column as the reader gives it)
+    from its codes, without a Python string per cell; ``None`` for other categories.
+
+    The distinct texts come out in order of first appearance, as :func:`pandas.factorize`
+    gives them for the same cells as text, so the result is the same :class:`Coded`.
+    """
+    categories = values.categories
+    if labels or categories.dtype != object:
+        return None
+    texts = categories.to_numpy(dtype=object)
+    if pd.api.types.infer_dtype(texts, skipna=False) not in ("string", "empty"):
+        return None
+    codes = np.asarray(values.codes, dtype=np.int64)
+    first, seen = pd.factorize(codes)  # the categories used, in order of first appearance
+    seen = np.asarray(seen, dtype=np.int64)
+    used = seen >= 0  # -1: a missing cell (never from a CSV file)
+    position = np.full(len(seen) + 1, -1, dtype=np.int64)
+    position[: len(seen)][used] = np.arange(int(used.sum()), dtype=np.int64)
+    uniques = texts[seen[used]]
+    canonical = canonical_texts(uniques) if len(uniques) else np.empty(0, dtype=object)
+    codes2, texts2 = pd.factorize(canonical, use_na_sentinel=True)
+    remap = np.concatenate((codes2.astype(np.int64), [-1]))
+    return Coded(codes=remap[position[first]], texts=np.asarray(texts2, dtype=object))
 
 
 def canonical_texts(uniques: np.ndarray) -> np.ndarray:

@@ -302,6 +302,13 @@ def _table_name(stem: str) -> str:
 def read_csv_table(path: Path, options: CsvOptions | None = None) -> RawTable:
     """Read one CSV file of an export.
 
+    The cells are read by pyarrow's CSV reader straight into dictionary-encoded columns
+    (:func:`_arrow_frame`); a file that reader cannot take exactly as the careful reader does
+    (unbalanced quotes, a record with another number of fields, blank lines before the header,
+    a lone carriage return inside a line, a one-column file) is read by the careful reader,
+    which refuses it with its one-line error or reads it cell by cell with pandas' C parser
+    (:func:`_careful_frame`). Both give the same cells and row numbers.
+
     Parameters
     ----------
     path
@@ -312,7 +319,7 @@ def read_csv_table(path: Path, options: CsvOptions | None = None) -> RawTable:
     Returns
     -------
     RawTable
-        Cells as text (``""`` = empty), with each record's source line.
+        Cells as text in categorical columns (``""`` = empty), with each record's source line.
 
     Raises
     ------
@@ -326,19 +333,40 @@ def read_csv_table(path: Path, options: CsvOptions | None = None) -> RawTable:
         data = path.read_bytes()
     except OSError as exc:
         raise ExportError(f"{path.name} cannot be read ({exc.__class__.__name__})") from exc
-    text = decode_csv_bytes(data, path.name, options.encoding)
+    text, encoding = _decode_csv(data, path.name, options.encoding)
     if data.startswith(_UTF8_BOM):
         data = data[len(_UTF8_BOM) :]
-    if not text.strip():
+    if not text or text.isspace():  # ``not text.strip()`` without a copy of the text
         raise ExportError(f"{path.name} is empty")
     delimiter = options.delimiter if options.delimiter != "auto" else sniff_delimiter(text)
     header = _first_record(text, delimiter, path.name)
     name = _table_name(path.stem)
-    fast_lines = check_field_counts(data, text, delimiter, len(header), path.name, name)
+    utf8 = encoding in ("utf-8", "utf-8-sig")
+    fast = _arrow_frame(data if utf8 else text.encode("utf-8"), data, delimiter, header)
+    if fast is None:
+        frame, rows = _careful_frame(data, text, delimiter, header, path.name, name)
+    else:
+        frame, rows = fast
+    return RawTable(name=name, frame=frame, rows=rows, source=path.name)
+
+
+def _careful_frame(
+    data: bytes, text: str, delimiter: str, header: list[str], file: str, table: str
+) -> tuple[pd.DataFrame, np.ndarray]:
+    """The cells (categorical text) and source lines of a CSV file, read record by record.
+
+    The field count of every record is checked first (a vectorised scan of the bytes, or the
+    ``csv`` module when quoting fools it); then pandas' C parser reads the cells as text.
+    """
+    fast_lines = check_field_counts(data, text, delimiter, len(header), file, table)
+    # A file whose lines end in a carriage return only: pandas' C parser, left to find the
+    # line ends itself, takes the header for a data row when the next line starts with a space.
+    cr_only = "\n" not in text and "\r" in text
     try:
         frame = pd.read_csv(
             io.StringIO(text),
             sep=delimiter,
+            lineterminator="\r" if cr_only else None,
             header=0,
             names=list(range(len(header))),
             index_col=False,
@@ -351,15 +379,15 @@ def read_csv_table(path: Path, options: CsvOptions | None = None) -> RawTable:
             doublequote=True,
         )
     except pd.errors.EmptyDataError as exc:
-        raise ExportError(f"{path.name} is empty") from exc
+        raise ExportError(f"{file} is empty") from exc
     except pd.errors.ParserError as exc:
-        raise ExportError(f"{path.name} is not a valid CSV file: {_parser_problem(exc)}") from exc
+        raise ExportError(f"{file} is not a valid CSV file: {_parser_problem(exc)}") from exc
     frame.columns = pd.Index(_name_columns(header), dtype=object)
     lines = fast_lines
     if lines is None or len(lines) != len(frame) + 1:
         # The byte-level scan was fooled by quoting: the csv module decides (and refuses a
         # record whose field count differs from the header's).
-        _slow_field_check(text, delimiter, len(header), path.name, name)
+        _slow_field_check(text, delimiter, len(header), file, table)
         lines = _record_lines_slow(text, delimiter)
     if lines is None or len(lines) != len(frame) + 1:  # pragma: no cover - defensive
         lines = np.arange(1, len(frame) + 2, dtype=np.int64)
@@ -368,7 +396,148 @@ def read_csv_table(path: Path, options: CsvOptions | None = None) -> RawTable:
     if not keep.all():
         frame = frame.loc[keep].reset_index(drop=True)
         rows = rows[keep]
-    return RawTable(name=name, frame=frame, rows=rows, source=path.name)
+    out = pd.DataFrame(
+        {k: pd.Categorical(frame.iloc[:, k].to_numpy(dtype=object)) for k in range(len(header))},
+        copy=False,
+    )
+    out.columns = frame.columns
+    return out, rows
+
+
+def _plain_quoting(data: bytes, delimiter: str) -> bool:
+    """Whether every quote of ``data`` is plain RFC 4180 quoting (vectorised over the quotes).
+
+    A quote opens a cell right after a delimiter, a line break or the start of the file; inside
+    the cell a quote is doubled; the closing quote is followed by a delimiter, a line break or
+    the end of the file; and no quote appears in an unquoted cell. Counting quotes from the
+    start, an even count before a quote means it opens a cell (or is the second of a doubled
+    pair, right after the first), an odd count that it closes one (or is the first of a pair,
+    right before the second).
+    """
+    buf = np.frombuffer(data, dtype=np.uint8)
+    at = np.flatnonzero(buf == ord('"'))
+    if len(at) % 2:
+        return False
+    bounds = np.array([ord(delimiter), ord("\n"), ord("\r")], dtype=np.uint8)
+    opening = at[0::2]
+    closing = at[1::2]
+    before = np.where(opening > 0, buf[np.maximum(opening - 1, 0)], ord("\n"))
+    after_pos = closing + 1
+    after = np.where(after_pos < len(buf), buf[np.minimum(after_pos, len(buf) - 1)], ord("\n"))
+    opens_cell = np.isin(before, bounds)
+    doubled_second = before == ord('"')  # the second quote of a pair ("")
+    closes_cell = np.isin(after, bounds)
+    doubled_first = after == ord('"')  # the first quote of a pair
+    return bool((opens_cell | doubled_second).all() and (closes_cell | doubled_first).all())
+
+
+#: Bytes per block of pyarrow's CSV reader (a record must fit in one block).
+ARROW_BLOCK_BYTES = 16 * 1024 * 1024
+
+
+def _arrow_frame(
+    body: bytes, data: bytes, delimiter: str, header: list[str]
+) -> tuple[pd.DataFrame, np.ndarray] | None:
+    """The cells and source lines of a CSV file read by pyarrow, or ``None`` when the file
+    needs the careful reader (:func:`_careful_frame`).
+
+    Every column is read as dictionary-encoded text (one code per cell, each distinct text
+    once), so no Python string is made per cell; the frame holds them as pandas categoricals.
+    pyarrow's reader takes quotes, doubled quotes and line breaks inside quotes as pandas' C
+    parser does; the cases where the two could differ are left to the careful reader: an odd
+    number of quote characters (an unclosed quote, or a quote inside an unquoted cell), blank
+    lines before the header, a carriage return that is not part of a line end, a header of one
+    column (pandas skips lines of spaces there), and any record pyarrow refuses (a field count
+    other than the header's, which the careful reader then reports with its record and line).
+
+    Parameters
+    ----------
+    body
+        The file's content as UTF-8 (without a BOM).
+    data
+        The file's bytes without a BOM (for the line numbers: line breaks and quotes are the
+        same single bytes in UTF-8 and Windows-1252).
+    delimiter
+        ``;`` or ``,``.
+    header
+        The header's cells (trimmed), as :func:`_first_record` read them.
+    """
+    import pyarrow as pa
+    import pyarrow.csv as pa_csv
+
+    width = len(header)
+    if width < 2 or len(delimiter) != 1 or not body or body[:1] in (b"\r", b"\n"):
+        return None
+    newline = b"\n" if b"\n" in data else b"\r"
+    if newline == b"\n" and data.count(b"\r") != data.count(b"\r\n"):
+        return None  # a carriage return inside a line: the parsers split records differently
+    quotes = data.count(b'"')
+    if quotes and not _plain_quoting(data, delimiter):
+        return None
+    names = [f"f{k}" for k in range(width)]
+    text_type = pa.dictionary(pa.int32(), pa.string())
+    try:
+        table = pa_csv.read_csv(
+            pa.py_buffer(body),
+            read_options=pa_csv.ReadOptions(
+                column_names=names, skip_rows_after_names=1, use_threads=False,
+                block_size=ARROW_BLOCK_BYTES,
+            ),
+            parse_options=pa_csv.ParseOptions(
+                delimiter=delimiter, quote_char='"', double_quote=True, escape_char=False,
+                newlines_in_values=quotes > 0, ignore_empty_lines=True,
+            ),
+            convert_options=pa_csv.ConvertOptions(
+                column_types={n: text_type for n in names}, strings_can_be_null=False,
+                quoted_strings_can_be_null=False, check_utf8=False,
+            ),
+        )  # fmt: skip
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        return None
+    n = table.num_rows
+    if (
+        quotes == 0
+        and data.count(newline + newline) == 0
+        and (newline == b"\r" or data.count(b"\n\r\n") == 0)
+    ):
+        # no blank line and no quoted line break: record k starts on line k + 2
+        rows = np.arange(2, n + 2, dtype=np.int64)
+    else:
+        lines = record_lines(data)
+        if lines is None or len(lines) != n + 1 or lines[0] != 1:
+            return None
+        rows = np.asarray(lines[1:], dtype=np.int64)
+    table = table.unify_dictionaries()
+    codes: list[np.ndarray] = []
+    categories: list[pd.Index] = []
+    empty = np.ones(n, dtype=bool)
+    for k in range(width):
+        column = table.column(k)
+        if column.num_chunks == 1:
+            array = column.chunk(0)
+        elif column.num_chunks == 0:
+            array = pa.DictionaryArray.from_arrays(
+                pa.array([], pa.int32()), pa.array([], pa.string())
+            )
+        else:
+            array = pa.chunked_array(column.chunks).combine_chunks()
+        indices = array.indices.to_numpy(zero_copy_only=False)
+        dictionary = array.dictionary.to_numpy(zero_copy_only=False)
+        codes.append(indices)
+        categories.append(pd.Index(dictionary, dtype=object))
+        if empty.any():
+            blank = np.flatnonzero(dictionary == "")
+            empty &= indices == (blank[0] if len(blank) else -1)
+    keep = ~empty
+    columns = {}
+    for k in range(width):
+        values = codes[k] if not empty.any() else codes[k][keep]
+        columns[k] = pd.Categorical.from_codes(values, dtype=pd.CategoricalDtype(categories[k]))
+    frame = pd.DataFrame(columns, copy=False)
+    if not len(frame.columns):  # pragma: no cover - width >= 2
+        return None
+    frame.columns = pd.Index(_name_columns(header), dtype=object)
+    return frame, rows[keep] if empty.any() else rows
 
 
 class FieldCountError(ExportError):
@@ -528,23 +697,28 @@ def decode_csv_bytes(data: bytes, name: str, encoding: str = "auto") -> str:
         UTF-16/32 content, binary content (NUL or many control bytes) or bytes that the
         encoding cannot decode.
     """
+    return _decode_csv(data, name, encoding)[0]
+
+
+def _decode_csv(data: bytes, name: str, encoding: str = "auto") -> tuple[str, str]:
+    """:func:`decode_csv_bytes`, also returning the codec that decoded the text."""
     check_text_bytes(data, name)
     if encoding == "auto":
         if data.startswith(_UTF8_BOM):
-            return _decode(data, "utf-8-sig", name)
+            return _decode(data, "utf-8-sig", name), "utf-8-sig"
         try:
-            return data.decode("utf-8")
+            return data.decode("utf-8"), "utf-8"
         except UnicodeDecodeError:
             pass
         try:
-            return data.decode("cp1252")
+            return data.decode("cp1252"), "cp1252"
         except UnicodeDecodeError as exc:
             raise ExportError(
                 f"{name} cannot be decoded as UTF-8 or Windows-1252 (byte {exc.start + 1})"
             ) from exc
     if encoding == "utf-8" and data.startswith(_UTF8_BOM):
         encoding = "utf-8-sig"
-    return _decode(data, encoding, name)
+    return _decode(data, encoding, name), encoding
 
 
 def check_text_bytes(data: bytes, name: str) -> None:
@@ -578,22 +752,66 @@ def _decode(data: bytes, encoding: str, name: str) -> str:
         raise ExportError(f"unknown CSV encoding '{encoding}'") from exc
 
 
+#: Characters of a CSV text in which :func:`_first_record` looks for the header first.
+_HEAD_CHARS = 1 << 16
+
+
 def _first_record(text: str, delimiter: str, name: str) -> list[str]:
-    """The header: the first non-blank record, cells trimmed."""
-    reader = _csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    """The header: the first non-blank record, cells trimmed.
+
+    The complete lines of the text's first :data:`_HEAD_CHARS` characters are read first (a
+    header ends there in any real export); only when the first record does not end among them
+    is the whole text read.
+    """
+    if len(text) > _HEAD_CHARS:
+        head = text[:_HEAD_CHARS]
+        cut = max(head.rfind("\n"), head.rfind("\r"))
+        try:
+            found = _first_record_in(head[: cut + 1], delimiter, before_end=True)
+        except _csv.Error:
+            found = None
+        if found is not None:
+            return found
     try:
-        for record in reader:
-            if any(cell.strip() for cell in record):
-                return [cell.strip() for cell in record]
+        found = _first_record_in(text, delimiter)
     except _csv.Error as exc:
         raise ExportError(f"{name} is not a valid CSV file: the header cannot be read") from exc
-    raise ExportError(f"{name} is empty")
+    if found is None:
+        raise ExportError(f"{name} is empty")
+    return found
+
+
+def _first_record_in(text: str, delimiter: str, before_end: bool = False) -> list[str] | None:
+    """The first non-blank record of ``text`` (cells trimmed), ``None`` when it has none.
+
+    ``before_end``: ``None`` also when the record reaches the end of ``text`` (``text`` is the
+    head of a longer text, whose record may go on: the ``csv`` module ends an open quoted cell
+    at the end of its input).
+
+    Raises
+    ------
+    csv.Error
+        The record cannot be read.
+    """
+    source = io.StringIO(text, newline="")
+    reader = _csv.reader(source, delimiter=delimiter)
+    for record in reader:
+        if any(cell.strip() for cell in record):
+            if before_end and source.tell() >= len(text):
+                return None
+            return [cell.strip() for cell in record]
+    return None
+
+
+_LEADING_BREAKS = re.compile(r"[\r\n]*")
 
 
 def sniff_delimiter(text: str) -> str:
     """``;`` or ``,``: whichever occurs more often in the first line outside quotes."""
-    stripped = text.lstrip("\r\n")
-    first = stripped[: stripped.find("\n")] if "\n" in stripped else stripped
+    start = _LEADING_BREAKS.match(text)
+    begin = start.end() if start else 0
+    end = text.find("\n", begin)
+    first = text[begin:end] if end >= 0 else text[begin:]
     outside = re.sub(r'"[^"]*"', "", first)
     return ";" if outside.count(";") >= outside.count(",") and ";" in outside else ","
 

@@ -87,7 +87,7 @@ def read_item_csv(path: Path) -> ItemCsv:
             f"{exc.expected}: fix that line (nothing was scored)"
         ) from exc
     return ItemCsv(
-        frame=table.frame,
+        frame=table.frame.astype(object),  # text cells, as the scorer and writer expect
         lines=np.asarray(table.rows, dtype=np.int64),
         name=path.name,
         delimiter=delimiter,
