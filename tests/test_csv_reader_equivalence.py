@@ -134,3 +134,26 @@ def test_large_file_reads_alike_and_in_blocks(tmp_path: Path) -> None:
     finally:
         export_readers.ARROW_BLOCK_BYTES = saved
     assert outcome[2][:3] == [2, 3, 4] and len(outcome[2]) == 60_000
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    cells=st.lists(st.sampled_from(["a", " a", "a ", "", "  ", "b", "Zoë", None]), max_size=30),
+    extra=st.lists(st.sampled_from(["unused", "z", " b"]), max_size=2, unique=True),
+    shuffle=st.randoms(use_true_random=False),
+)
+def test_code_cells_of_categorical_equals_of_text(
+    cells: list[str | None], extra: list[str], shuffle: Any
+) -> None:
+    """A categorical column codes as its cells as text do, whatever the order of its
+    categories, unused categories and missing cells (the order of first appearance)."""
+    import pandas as pd
+
+    present = list(dict.fromkeys(c for c in cells if c is not None))
+    categories = [*present, *(e for e in extra if e not in present)]
+    shuffle.shuffle(categories)
+    categorical = pd.Series(pd.Categorical(cells, categories=categories))
+    as_text = pd.Series(np.asarray(cells, dtype=object))
+    got, want = code_cells(categorical), code_cells(as_text)
+    assert got.codes.tolist() == want.codes.tolist()
+    assert got.texts.tolist() == want.texts.tolist()

@@ -265,7 +265,7 @@ def text_flags(text: str) -> int:
     return flags
 
 
-def _flags_of(texts: np.ndarray) -> np.ndarray:
+def flags_of(texts: np.ndarray) -> np.ndarray:
     """:func:`text_flags` of many texts. Ids such as ``C0015234`` (ASCII letters and digits,
     at least one letter) match no pattern: digits glued to a letter are never a BSN or phone
     number, and dates and e-mail addresses need separators."""
@@ -291,7 +291,7 @@ class ValueScanner:
     """
 
     def __init__(self) -> None:
-        self._memo = TextMemo(_flags_of, np.int64)
+        self._memo = TextMemo(flags_of, np.int64)
 
     def prime(self, texts: np.ndarray) -> None:
         """Examine many texts at once (the ids of every table) for fast later scans."""
@@ -309,6 +309,7 @@ class ValueScanner:
         free_text: bool,
         date_cells: bool = True,
         compact_dates: bool = True,
+        flags: np.ndarray | None = None,
     ) -> list[Finding]:
         """Identifier-like values in one column.
 
@@ -325,6 +326,8 @@ class ValueScanner:
         compact_dates
             Also refuse whole cells ``yyyymmdd`` / ``ddmmyyyy`` (off for id columns, where an
             eight-digit number is an ordinary record number).
+        flags
+            The flags of the column's distinct texts (:func:`flags_of`) when already known.
 
         Notes
         -----
@@ -339,7 +342,7 @@ class ValueScanner:
         """
         if len(coded.texts) == 0:
             return []
-        flags = self.flags(coded.texts)
+        flags = self.flags(coded.texts) if flags is None else np.asarray(flags, dtype=np.int64)
         if not flags.any():
             return []
         counts = coded.counts()

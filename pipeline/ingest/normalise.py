@@ -243,16 +243,35 @@ def _code_categorical(values: Any, labels: Mapping[Any, str] | None) -> Coded | 
     if pd.api.types.infer_dtype(texts, skipna=False) not in ("string", "empty"):
         return None
     codes = np.asarray(values.codes, dtype=np.int64)
-    first, seen = pd.factorize(codes)  # the categories used, in order of first appearance
+    if _in_order_of_appearance(codes, len(texts)):
+        # the reader's dictionary order, every category used: the codes are factorize's
+        first, seen = codes, np.arange(len(texts), dtype=np.int64)
+    else:
+        first, seen = pd.factorize(codes)  # the categories used, in order of first appearance
     seen = np.asarray(seen, dtype=np.int64)
     used = seen >= 0  # -1: a missing cell (never from a CSV file)
     position = np.full(len(seen) + 1, -1, dtype=np.int64)
     position[: len(seen)][used] = np.arange(int(used.sum()), dtype=np.int64)
     uniques = texts[seen[used]]
-    canonical = canonical_texts(uniques) if len(uniques) else np.empty(0, dtype=object)
-    codes2, texts2 = pd.factorize(canonical, use_na_sentinel=True)
+    listed = uniques.tolist()
+    canonical = [u.strip() or None for u in listed]
+    if all(c is u for c, u in zip(canonical, listed, strict=True)):
+        # nothing trimmed, nothing blank: the texts are the distinct canonical texts already
+        return Coded(codes=position[first], texts=uniques)
+    codes2, texts2 = pd.factorize(np.asarray(canonical, dtype=object), use_na_sentinel=True)
     remap = np.concatenate((codes2.astype(np.int64), [-1]))
     return Coded(codes=remap[position[first]], texts=np.asarray(texts2, dtype=object))
+
+
+def _in_order_of_appearance(codes: np.ndarray, n_categories: int) -> bool:
+    """Whether codes number their categories in order of first appearance, each used, none
+    missing: the first code is 0 and every code is at most one above all codes before it."""
+    if not len(codes):
+        return n_categories == 0
+    if codes[0] != 0 or codes.min() < 0:
+        return False
+    running = np.maximum.accumulate(codes)
+    return bool(running[-1] == n_categories - 1 and (codes[1:] <= running[:-1] + 1).all())
 
 
 def canonical_texts(uniques: np.ndarray) -> np.ndarray:
@@ -457,13 +476,12 @@ def _parse_fixed_dutch(texts: np.ndarray, lengths: list[int]) -> tuple[np.ndarra
     parsed = np.zeros(len(texts), dtype=bool)
     if not lengths or not len(texts):
         return result, parsed
-    size = np.fromiter((len(t) for t in texts), dtype=np.int64, count=len(texts))
+    size = np.fromiter(map(len, texts.tolist()), dtype=np.int64, count=len(texts))
     for length in lengths:
         index = np.flatnonzero(size == length)
         if not len(index):
             continue
-        chars = np.asarray(texts[index].tolist(), dtype=f"<U{length}")
-        code = chars.view(np.uint32).reshape(len(index), length).astype(np.int64)
+        code = _char_codes(texts[index].tolist(), length)
         ok = (code[:, 2] == ord("-")) & (code[:, 5] == ord("-"))
         digits = [0, 1, 3, 4, 6, 7, 8, 9]
         if length >= 16:
@@ -472,7 +490,7 @@ def _parse_fixed_dutch(texts: np.ndarray, lengths: list[int]) -> tuple[np.ndarra
         if length == 19:
             ok &= code[:, 16] == ord(":")
             digits += [17, 18]
-        d = code[:, digits] - ord("0")
+        d = code[:, digits].astype(np.int64) - ord("0")
         ok &= ((d >= 0) & (d <= 9)).all(axis=1)
         d = np.where(ok[:, None], d, 0)
         day = d[:, 0] * 10 + d[:, 1]
@@ -494,6 +512,19 @@ def _parse_fixed_dutch(texts: np.ndarray, lengths: list[int]) -> tuple[np.ndarra
         result[index[ok]] = stamp[ok]
         parsed[index[ok]] = True
     return result, parsed
+
+
+def _char_codes(texts: list[str], length: int) -> np.ndarray:
+    """The characters of texts of one length as code points, one row per text.
+
+    ASCII texts (every date the usual export holds) are joined and read as bytes; others as
+    UCS-4 code points. Both give the same numbers.
+    """
+    joined = "".join(texts)
+    if joined.isascii():
+        return np.frombuffer(joined.encode("ascii"), dtype=np.uint8).reshape(len(texts), length)
+    chars = np.asarray(texts, dtype=f"<U{length}")
+    return chars.view(np.uint32).reshape(len(texts), length).astype(np.int64)
 
 
 def parse_dates(

@@ -71,7 +71,7 @@ class Pseudonymiser:
         self._inner = hashlib.sha256(bytes(b ^ 0x36 for b in block))
         self._outer = hashlib.sha256(bytes(b ^ 0x5C for b in block))
         self._memo = {
-            domain: TextMemo(partial(self._compute, domain), object)
+            domain: TextMemo(partial(self.compute, domain), object)
             for domain in ("client", "trajectory")
         }
 
@@ -83,8 +83,17 @@ class Pseudonymiser:
         outer.update(inner.digest())
         return outer.hexdigest()[:PSEUDONYM_HEX_CHARS]
 
-    def _compute(self, domain: Domain, identifiers: np.ndarray) -> np.ndarray:
-        return np.asarray([self.one(domain, str(i)) for i in identifiers], dtype=object)
+    def compute(self, domain: Domain, identifiers: np.ndarray) -> np.ndarray:
+        """Pseudonyms of ids (text), each hashed (no cache), as an object array in order."""
+        inner, outer, hex_chars = self._inner, self._outer, PSEUDONYM_HEX_CHARS
+        out = []
+        for identifier in np.asarray(identifiers, dtype=object).tolist():
+            state = inner.copy()
+            state.update(f"{domain}:{identifier}".encode())
+            final = outer.copy()
+            final.update(state.digest())
+            out.append(final.hexdigest()[:hex_chars])
+        return np.asarray(out, dtype=object)
 
     def prime(self, domain: Domain, identifiers: np.ndarray) -> None:
         """Hash many ids at once (every table's ids) for fast later lookups."""

@@ -179,33 +179,89 @@ class _Reasons:
         return np.asarray([text[2:] for text in out], dtype=object)
 
 
+#: The id columns and the pseudonym domain of each.
+_ID_COLUMNS: dict[str, Domain] = {"client_id": "client", "trajectory_id": "trajectory"}
+
+
+@dataclass(frozen=True)
+class _IdIndex:
+    """The distinct export ids of every table, coded once per pseudonym domain.
+
+    The ids of one client appear in every table; each distinct id text is hashed once here,
+    and every table's id column gets, per distinct text of its own, the id's number in the
+    export (``local``), so identifier flags, pseudonyms and links are looked up by number.
+    """
+
+    texts: dict[Domain, np.ndarray]  # per domain: the distinct id texts of the whole export
+    maps: dict[tuple[str, str], np.ndarray]  # (table, column): export number of each text
+
+    @classmethod
+    def of(cls, tables: list[_Table]) -> _IdIndex:
+        parts: dict[Domain, list[tuple[tuple[str, str], np.ndarray]]] = {
+            "client": [],
+            "trajectory": [],
+        }
+        for table in tables:
+            if table.contract is None:
+                continue
+            for column, domain in _ID_COLUMNS.items():
+                if column in table.labels:
+                    parts[domain].append(((table.name, column), table.code(column, "id").texts))
+        texts: dict[Domain, np.ndarray] = {}
+        maps: dict[tuple[str, str], np.ndarray] = {}
+        for domain, found in parts.items():
+            if not found:
+                texts[domain] = np.empty(0, dtype=object)
+                continue
+            codes, uniques = pd.factorize(np.concatenate([t for _, t in found]))
+            texts[domain] = np.asarray(uniques, dtype=object)
+            start = 0
+            for where, part in found:
+                maps[where] = np.asarray(codes[start : start + len(part)], dtype=np.int64)
+                start += len(part)
+        return cls(texts, maps)
+
+    def local(self, table: _Table, column: str) -> np.ndarray:
+        """The export number of each distinct text of a table's id column."""
+        return self.maps[(table.name, column)]
+
+    def cells(self, table: _Table, column: str) -> np.ndarray:
+        """The export number of each cell of a table's id column (-1 when empty)."""
+        return table.code(column).take(self.local(table, column), -1)
+
+
 class _Keys:
-    """Per-cell pseudonyms of a coded id column (one HMAC per distinct id, cached)."""
+    """Per-cell pseudonyms of the id columns: one HMAC per distinct id of the export."""
 
-    def __init__(self, key: bytes) -> None:
-        self.pseudonyms = Pseudonymiser(key)
+    def __init__(self, key: bytes, index: _IdIndex) -> None:
+        pseudonyms = Pseudonymiser(key)
+        self.index = index
+        self.distinct = {d: pseudonyms.compute(d, texts) for d, texts in index.texts.items()}
 
-    def of_column(self, domain: Domain, coded: Coded) -> np.ndarray:
-        """Per cell: the pseudonym, or ``""`` for an empty cell."""
-        return coded.take(self.pseudonyms.distinct(domain, coded.texts), "")
+    def of_column(self, table: _Table, column: str) -> np.ndarray:
+        """Per cell of ``table.column``: the pseudonym, or ``""`` for an empty cell."""
+        per_text = self.distinct[_ID_COLUMNS[column]][self.index.local(table, column)]
+        return table.code(column).take(per_text, "")
 
 
 @dataclass(frozen=True)
 class _Kept:
-    """The kept trajectories' export ids (in memory only), indexed for linking."""
+    """The kept trajectories' ids as export numbers (:class:`_IdIndex`), for linking."""
 
-    clients: pd.Index  # distinct client ids of kept trajectories
-    trajectories: pd.Index  # kept trajectory ids (unique)
-    owner: np.ndarray  # per kept trajectory: position of its client in ``clients``
+    client_of: np.ndarray  # per export client id: its position among the kept clients, or -1
+    trajectory_of: np.ndarray  # per export trajectory id: position among kept ones, or -1
+    owner: np.ndarray  # per kept trajectory: the position of its client
 
     @classmethod
-    def of(cls, client_ids: np.ndarray, trajectory_ids: np.ndarray) -> _Kept:
-        clients = pd.Index(pd.unique(np.asarray(client_ids, dtype=object)), dtype=object)
-        return cls(
-            clients=clients,
-            trajectories=pd.Index(np.asarray(trajectory_ids, dtype=object), dtype=object),
-            owner=np.asarray(clients.get_indexer(pd.Index(client_ids, dtype=object))),
-        )
+    def of(cls, index: _IdIndex, clients: np.ndarray, trajectories: np.ndarray) -> _Kept:
+        """From the export numbers of the kept trajectories' client and trajectory ids (each
+        trajectory once); clients are numbered in order of first appearance."""
+        distinct = pd.unique(np.asarray(clients, dtype=np.int64))
+        client_of = np.full(len(index.texts["client"]), -1, dtype=np.int64)
+        client_of[distinct] = np.arange(len(distinct), dtype=np.int64)
+        trajectory_of = np.full(len(index.texts["trajectory"]), -1, dtype=np.int64)
+        trajectory_of[trajectories] = np.arange(len(trajectories), dtype=np.int64)
+        return cls(client_of, trajectory_of, client_of[clients])
 
 
 def ingest_tables(
@@ -258,15 +314,15 @@ def ingest_tables(
         for column, codes in params.value_map.items()
     }
     tables = [_prepare(table, params.column_map, value_map) for table in renamed.values()]
-    id_texts = _id_texts(tables)
-    scanner = ids.ValueScanner()
-    scanner.prime(np.concatenate(list(id_texts.values())))
-    check_identifiers(tables, scanner, known_columns)
+    index = _IdIndex.of(tables)
+    flags = {domain: ids.flags_of(texts) for domain, texts in index.texts.items()}
+    id_flags = {
+        where: flags[_ID_COLUMNS[where[1]]][numbers] for where, numbers in index.maps.items()
+    }
+    check_identifiers(tables, ids.ValueScanner(), known_columns, id_flags=id_flags)
     _check_structure(tables)
     check_codebooks(tables)
-    keys = _Keys(key)
-    for domain, texts in id_texts.items():
-        keys.pseudonyms.prime(domain, texts)
+    keys = _Keys(key, index)
     by_name = {t.name: t for t in tables}
     traj = by_name[TRAJECTORIES]
     export_day, export_source = _export_date(tables, params, written_on)
@@ -467,34 +523,19 @@ def _prepare(
     )
 
 
-def _id_texts(tables: list[_Table]) -> dict[Domain, np.ndarray]:
-    """The distinct texts of the id columns of every table, per pseudonym domain."""
-    found: dict[Domain, list[np.ndarray]] = {"client": [], "trajectory": []}
-    for table in tables:
-        if table.contract is None:
-            continue
-        pairs: tuple[tuple[Domain, str], ...] = (
-            ("client", "client_id"),
-            ("trajectory", "trajectory_id"),
-        )
-        for domain, column in pairs:
-            if column in table.labels:
-                found[domain].append(table.code(column, "id").texts)
-    return {
-        domain: np.concatenate(parts) if parts else np.empty(0, dtype=object)
-        for domain, parts in found.items()
-    }
-
-
 def check_identifiers(
     tables: list[_Table],
     scanner: ids.ValueScanner | None = None,
     known_columns: tuple[str, ...] = (),
+    *,
+    id_flags: Mapping[tuple[str, str], np.ndarray] | None = None,
 ) -> None:
     """Refuse identifier column names and identifier-like values (all tables, one error).
 
     ``known_columns`` (an export profile's platform columns, compared case-insensitively) are
-    exempt from the column-name check only.
+    exempt from the column-name check only. ``id_flags`` holds, per ``(table, column)`` of an
+    id column, the identifier flags of its distinct texts already found
+    (:func:`pipeline.ingest.identifiers.flags_of`); other columns are examined here.
 
     Raises
     ------
@@ -521,7 +562,7 @@ def check_identifiers(
     if not findings:
         scanner = scanner if scanner is not None else ids.ValueScanner()
         for table in tables:
-            findings.extend(_scan_table(table, scanner))
+            findings.extend(_scan_table(table, scanner, id_flags or {}))
     if findings:
         detail = "; ".join(f.message() for f in findings)
         raise ExportError(
@@ -540,7 +581,11 @@ def _names_of(table: _Table) -> list[tuple[str, str]]:
     return names
 
 
-def _scan_table(table: _Table, scanner: ids.ValueScanner) -> list[ids.Finding]:
+def _scan_table(
+    table: _Table,
+    scanner: ids.ValueScanner,
+    id_flags: Mapping[tuple[str, str], np.ndarray],
+) -> list[ids.Finding]:
     findings: list[ids.Finding] = []
     contract = table.contract
     for name in table.labels:
@@ -555,7 +600,15 @@ def _scan_table(table: _Table, scanner: ids.ValueScanner) -> list[ids.Finding]:
         kind = spec.kind if spec is not None else None
         coded = table.code(name, kind)
         findings.extend(
-            scanner.scan(coded, table.name, name, free_text, date_cells, compact_dates=kind != "id")
+            scanner.scan(
+                coded,
+                table.name,
+                name,
+                free_text,
+                date_cells,
+                compact_dates=kind != "id",
+                flags=id_flags.get((table.name, name)),
+            )  # fmt: skip
         )
         if spec is None:
             del table.coded[name]  # ignored column: not needed again
@@ -729,8 +782,8 @@ def _ingest_trajectories(
     bad = reasons.any()
     kept = ~bad
     grouped: dict[str, int] = {}
-    client_key = keys.of_column("client", table.code("client_id"))
-    trajectory_key = keys.of_column("trajectory", table.code("trajectory_id"))
+    client_key = keys.of_column(table, "client_id")
+    trajectory_key = keys.of_column(table, "trajectory_id")
     columns: dict[str, Any] = {
         "source_row": np.asarray(table.raw.rows, dtype=np.int64)[kept],
         "client_key": client_key[kept],
@@ -765,7 +818,11 @@ def _ingest_trajectories(
     frame = _object_columns(frame, ("client_key", "trajectory_key", "sex", "end_reason"))
     frame = _object_columns(frame, ("diagnosis", "treatments", "team"))
     quarantine = _quarantine(table, reasons, bad, client_key)
-    kept_ids = _Kept.of(parsed["client_id"][kept], parsed["trajectory_id"][kept])
+    kept_ids = _Kept.of(
+        keys.index,
+        keys.index.cells(table, "client_id")[kept],
+        keys.index.cells(table, "trajectory_id")[kept],
+    )
     return frame, quarantine, kept_ids, grouped
 
 
@@ -807,7 +864,7 @@ def _ingest_questionnaire(
     reasons = _Reasons(n)
     _add_problems(table, reasons)
     parsed = _parse_columns(table, params, reasons, export_day)
-    client_coded, has_traj_column = _check_links(table, kept_ids, reasons)
+    client_coded, has_traj_column = _check_links(table, kept_ids, keys.index, reasons)
     item_names = [spec.name for spec in table.contract.columns if spec.kind == "item"]
     traj_codes = table.code("trajectory_id").codes if has_traj_column else None
     # Rows already quarantined (unparseable answers, unknown client ...) take no part: their
@@ -823,9 +880,9 @@ def _ingest_questionnaire(
         reasons.add(mask, str(text))
     bad = reasons.any()
     kept = ~bad
-    client_key = keys.of_column("client", table.code("client_id"))
+    client_key = keys.of_column(table, "client_id")
     if has_traj_column:
-        trajectory_key = keys.of_column("trajectory", table.code("trajectory_id"))[kept]
+        trajectory_key = keys.of_column(table, "trajectory_id")[kept]
         trajectory_key = np.asarray(
             np.where(trajectory_key == "", None, trajectory_key), dtype=object
         )
@@ -852,20 +909,22 @@ def _add_problems(table: _Table, reasons: _Reasons) -> None:
         reasons.add(mask, reason)
 
 
-def _check_links(table: _Table, kept_ids: _Kept, reasons: _Reasons) -> tuple[Coded, bool]:
+def _check_links(
+    table: _Table, kept_ids: _Kept, index: _IdIndex, reasons: _Reasons
+) -> tuple[Coded, bool]:
     """Quarantine rows whose client is not among the kept trajectories, or whose
     ``trajectory_id`` is unknown or another client's; returns the coded ``client_id`` and
     whether the table has a ``trajectory_id`` column."""
     # Linking works on distinct ids: positions in the kept trajectories' clients.
     client_coded = table.code("client_id")
-    client_pos = client_coded.take(_positions(kept_ids.clients, client_coded.texts), -1)
+    client_pos = client_coded.take(kept_ids.client_of[index.local(table, "client_id")], -1)
     has_client = ~client_coded.missing
     unknown_client = has_client & (client_pos < 0)
     reasons.add(unknown_client, "unknown client (not among kept trajectories)")
     has_traj_column = "trajectory_id" in table.labels
     if has_traj_column:
         traj_coded = table.code("trajectory_id")
-        traj_pos_text = _positions(kept_ids.trajectories, traj_coded.texts)
+        traj_pos_text = kept_ids.trajectory_of[index.local(table, "trajectory_id")]
         owner_of = np.concatenate((kept_ids.owner, [-2]))
         owner_text = owner_of[traj_pos_text]  # -1 (unknown trajectory) picks the -2 sentinel
         traj_pos = traj_coded.take(traj_pos_text, -1)
@@ -888,12 +947,12 @@ def _ingest_non_response(
     reasons = _Reasons(n)
     _add_problems(table, reasons)
     parsed = _parse_columns(table, params, reasons, export_day)
-    _, has_traj_column = _check_links(table, kept_ids, reasons)
+    _, has_traj_column = _check_links(table, kept_ids, keys.index, reasons)
     bad = reasons.any()
     kept = ~bad
-    client_key = keys.of_column("client", table.code("client_id"))
+    client_key = keys.of_column(table, "client_id")
     if has_traj_column:
-        trajectory_key = keys.of_column("trajectory", table.code("trajectory_id"))[kept]
+        trajectory_key = keys.of_column(table, "trajectory_id")[kept]
         trajectory_key = np.asarray(
             np.where(trajectory_key == "", None, trajectory_key), dtype=object
         )
@@ -984,13 +1043,6 @@ def conflicting_duplicates(
         dtype=object,
     )
     return index.astype(np.int64), reasons
-
-
-def _positions(index: pd.Index, texts: np.ndarray) -> np.ndarray:
-    """Position of each text in ``index`` (-1 when absent)."""
-    if not len(index):
-        return np.full(len(texts), -1, dtype=np.int64)
-    return np.asarray(index.get_indexer(pd.Index(texts, dtype=object)), dtype=np.int64)
 
 
 def _kind(contract: TableContract | None, name: str) -> str:

@@ -404,6 +404,26 @@ def _careful_frame(
     return out, rows
 
 
+#: A carriage return that does not end a line (in a file with line feeds).
+_LONE_CR = re.compile(rb"\r(?!\n)")
+
+
+def _text_categories(texts: np.ndarray) -> pd.CategoricalDtype:
+    """The dtype of a categorical column with these distinct texts (a pyarrow dictionary) as
+    categories.
+
+    A pyarrow dictionary holds each text once and no null, so pandas' checks of the categories
+    (a hash of every distinct text, repeated whenever a categorical is made) are answered
+    beforehand in the index's cache, where pandas keeps them.
+    """
+    index = pd.Index(texts, dtype=object)
+    cache = getattr(index, "_cache", None)
+    if isinstance(cache, dict):
+        cache.setdefault("is_unique", True)
+        cache.setdefault("hasnans", False)
+    return pd.CategoricalDtype(index)
+
+
 def _plain_quoting(data: bytes, delimiter: str) -> bool:
     """Whether every quote of ``data`` is plain RFC 4180 quoting (vectorised over the quotes).
 
@@ -469,7 +489,7 @@ def _arrow_frame(
     if width < 2 or len(delimiter) != 1 or not body or body[:1] in (b"\r", b"\n"):
         return None
     newline = b"\n" if b"\n" in data else b"\r"
-    if newline == b"\n" and data.count(b"\r") != data.count(b"\r\n"):
+    if newline == b"\n" and b"\r" in data and _LONE_CR.search(data):
         return None  # a carriage return inside a line: the parsers split records differently
     quotes = data.count(b'"')
     if quotes and not _plain_quoting(data, delimiter):
@@ -495,12 +515,9 @@ def _arrow_frame(
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
         return None
     n = table.num_rows
-    if (
-        quotes == 0
-        and data.count(newline + newline) == 0
-        and (newline == b"\r" or data.count(b"\n\r\n") == 0)
-    ):
-        # no blank line and no quoted line break: record k starts on line k + 2
+    line_count = data.count(newline) + (not data.endswith(newline))
+    if quotes == 0 and line_count == n + 1:
+        # every line a record (no blank line, no quoted line break): record k is on line k + 2
         rows = np.arange(2, n + 2, dtype=np.int64)
     else:
         lines = record_lines(data)
@@ -509,7 +526,7 @@ def _arrow_frame(
         rows = np.asarray(lines[1:], dtype=np.int64)
     table = table.unify_dictionaries()
     codes: list[np.ndarray] = []
-    categories: list[pd.Index] = []
+    categories: list[np.ndarray] = []
     empty = np.ones(n, dtype=bool)
     for k in range(width):
         column = table.column(k)
@@ -524,7 +541,7 @@ def _arrow_frame(
         indices = array.indices.to_numpy(zero_copy_only=False)
         dictionary = array.dictionary.to_numpy(zero_copy_only=False)
         codes.append(indices)
-        categories.append(pd.Index(dictionary, dtype=object))
+        categories.append(dictionary)
         if empty.any():
             blank = np.flatnonzero(dictionary == "")
             empty &= indices == (blank[0] if len(blank) else -1)
@@ -532,7 +549,9 @@ def _arrow_frame(
     columns = {}
     for k in range(width):
         values = codes[k] if not empty.any() else codes[k][keep]
-        columns[k] = pd.Categorical.from_codes(values, dtype=pd.CategoricalDtype(categories[k]))
+        columns[k] = pd.Categorical.from_codes(
+            values, dtype=_text_categories(categories[k]), validate=False
+        )
     frame = pd.DataFrame(columns, copy=False)
     if not len(frame.columns):  # pragma: no cover - width >= 2
         return None
