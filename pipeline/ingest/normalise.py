@@ -254,10 +254,11 @@ def _code_categorical(values: Any, labels: Mapping[Any, str] | None) -> Coded | 
     position[: len(seen)][used] = np.arange(int(used.sum()), dtype=np.int64)
     uniques = texts[seen[used]]
     listed = uniques.tolist()
-    canonical = [u.strip() or None for u in listed]
-    if all(c is u for c, u in zip(canonical, listed, strict=True)):
+    stripped = list(map(str.strip, listed))
+    if stripped == listed and "" not in listed:
         # nothing trimmed, nothing blank: the texts are the distinct canonical texts already
         return Coded(codes=position[first], texts=uniques)
+    canonical = [u or None for u in stripped]
     codes2, texts2 = pd.factorize(np.asarray(canonical, dtype=object), use_na_sentinel=True)
     remap = np.concatenate((codes2.astype(np.int64), [-1]))
     return Coded(codes=remap[position[first]], texts=np.asarray(texts2, dtype=object))
