@@ -23,7 +23,7 @@ from hypothesis import strategies as st
 from pipeline.errors import ExportError
 from pipeline.ingest.normalise import code_cells
 from pipeline.io import export_readers
-from pipeline.io.export_readers import CsvOptions, read_csv_table
+from pipeline.io.export_readers import CsvOptions, read_csv_coded, read_csv_table
 
 TOKENS = ["a", "b7", "Zoë", " ", "  x ", ";", ",", '"', '""', '"q"', "\n", "\r\n", "\r", "", "12,5"]
 
@@ -46,13 +46,37 @@ def _outcome(path: Path, options: CsvOptions, careful: bool) -> Any:
     return (list(table.frame.columns), cells, table.rows.tolist(), coded)
 
 
+def _coded_outcome(path: Path, options: CsvOptions, careful: bool, chunk: int) -> Any:
+    saved = export_readers._arrow_coded
+    if careful:
+        export_readers._arrow_coded = lambda *args: None  # type: ignore[assignment]
+    try:
+        coded = read_csv_coded(path, options, chunk_bytes=chunk)
+    except ExportError as exc:
+        return ("error", str(exc))
+    finally:
+        export_readers._arrow_coded = saved
+    return (
+        coded.name,
+        coded.columns,
+        coded.rows.tolist(),
+        {c: (coded.codes[c].tolist(), coded.codes[c].dtype.str) for c in coded.columns},
+        {c: coded.uniques[c].tolist() for c in coded.columns},
+    )
+
+
 def _check(tmp_path: Path, data: bytes, options: CsvOptions | None = None) -> Any:
+    """Both readers of whole tables, and both readers of long files (read as codes, the
+    careful one piece by piece), give the same outcome."""
     path = tmp_path / "table.csv"
     path.write_bytes(data)
     options = options or CsvOptions()
     fast = _outcome(path, options, careful=False)
     careful = _outcome(path, options, careful=True)
     assert fast == careful, data
+    chunk = export_readers.CODED_CHUNK_BYTES
+    coded = _coded_outcome(path, options, careful=False, chunk=chunk)
+    assert coded == _coded_outcome(path, options, careful=True, chunk=chunk), data
     return fast
 
 
@@ -134,6 +158,10 @@ def test_large_file_reads_alike_and_in_blocks(tmp_path: Path) -> None:
     finally:
         export_readers.ARROW_BLOCK_BYTES = saved
     assert outcome[2][:3] == [2, 3, 4] and len(outcome[2]) == 60_000
+    # a long file read by the careful reader in many pieces, by pyarrow in one go
+    path = tmp_path / "table.csv"
+    pieces = _coded_outcome(path, CsvOptions(), careful=True, chunk=64 * 1024)
+    assert pieces == _coded_outcome(path, CsvOptions(), careful=False, chunk=64 * 1024)
 
 
 @settings(max_examples=300, deadline=None)

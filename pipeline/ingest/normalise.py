@@ -22,6 +22,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from pipeline.io.export_readers import in_order_of_appearance
+
 #: Dutch and English spellings of the ``sex`` categories (keys normalised by ``category_key``).
 SEX_VALUES: Mapping[str, str] = {
     "m": "m", "man": "m", "male": "m",
@@ -243,7 +245,7 @@ def _code_categorical(values: Any, labels: Mapping[Any, str] | None) -> Coded | 
     if pd.api.types.infer_dtype(texts, skipna=False) not in ("string", "empty"):
         return None
     codes = np.asarray(values.codes, dtype=np.int64)
-    if _in_order_of_appearance(codes, len(texts)):
+    if in_order_of_appearance(codes, len(texts)):
         # the reader's dictionary order, every category used: the codes are factorize's
         first, seen = codes, np.arange(len(texts), dtype=np.int64)
     else:
@@ -262,17 +264,6 @@ def _code_categorical(values: Any, labels: Mapping[Any, str] | None) -> Coded | 
     codes2, texts2 = pd.factorize(np.asarray(canonical, dtype=object), use_na_sentinel=True)
     remap = np.concatenate((codes2.astype(np.int64), [-1]))
     return Coded(codes=remap[position[first]], texts=np.asarray(texts2, dtype=object))
-
-
-def _in_order_of_appearance(codes: np.ndarray, n_categories: int) -> bool:
-    """Whether codes number their categories in order of first appearance, each used, none
-    missing: the first code is 0 and every code is at most one above all codes before it."""
-    if not len(codes):
-        return n_categories == 0
-    if codes[0] != 0 or codes.min() < 0:
-        return False
-    running = np.maximum.accumulate(codes)
-    return bool(running[-1] == n_categories - 1 and (codes[1:] <= running[:-1] + 1).all())
 
 
 def canonical_texts(uniques: np.ndarray) -> np.ndarray:

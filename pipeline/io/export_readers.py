@@ -458,17 +458,39 @@ ARROW_BLOCK_BYTES = 16 * 1024 * 1024
 def _arrow_frame(
     body: bytes, data: bytes, delimiter: str, header: list[str]
 ) -> tuple[pd.DataFrame, np.ndarray] | None:
+    """The cells (categorical text) and source lines of a CSV file read by pyarrow
+    (:func:`_arrow_columns`), or ``None`` when the file needs the careful reader
+    (:func:`_careful_frame`)."""
+    found = _arrow_columns(body, data, delimiter, len(header))
+    if found is None:
+        return None
+    codes, categories, rows = found
+    columns = {
+        k: pd.Categorical.from_codes(
+            codes[k], dtype=_text_categories(categories[k]), validate=False
+        )
+        for k in range(len(header))
+    }
+    frame = pd.DataFrame(columns, copy=False)
+    frame.columns = pd.Index(_name_columns(header), dtype=object)
+    return frame, rows
+
+
+def _arrow_columns(
+    body: bytes, data: bytes, delimiter: str, width: int
+) -> tuple[list[np.ndarray], list[np.ndarray], np.ndarray] | None:
     """The cells and source lines of a CSV file read by pyarrow, or ``None`` when the file
-    needs the careful reader (:func:`_careful_frame`).
+    needs the careful reader.
 
     Every column is read as dictionary-encoded text (one code per cell, each distinct text
-    once), so no Python string is made per cell; the frame holds them as pandas categoricals.
-    pyarrow's reader takes quotes, doubled quotes and line breaks inside quotes as pandas' C
-    parser does; the cases where the two could differ are left to the careful reader: an odd
-    number of quote characters (an unclosed quote, or a quote inside an unquoted cell), blank
-    lines before the header, a carriage return that is not part of a line end, a header of one
-    column (pandas skips lines of spaces there), and any record pyarrow refuses (a field count
-    other than the header's, which the careful reader then reports with its record and line).
+    once), so no Python string is made per cell. pyarrow's reader takes quotes, doubled quotes
+    and line breaks inside quotes as pandas' C parser and the ``csv`` module do; the cases
+    where they could differ are left to the careful reader: quotes that are not plain RFC 4180
+    quoting (:func:`_plain_quoting`: an unclosed quote, a quote inside an unquoted cell, text
+    after a closing quote), blank lines before the header, a carriage return that is not part
+    of a line end, a header of one column (pandas skips lines of spaces there), and any record
+    pyarrow refuses (a field count other than the header's, which the careful reader then
+    reports with its record and line).
 
     Parameters
     ----------
@@ -479,13 +501,19 @@ def _arrow_frame(
         same single bytes in UTF-8 and Windows-1252).
     delimiter
         ``;`` or ``,``.
-    header
-        The header's cells (trimmed), as :func:`_first_record` read them.
+    width
+        The header's number of fields.
+
+    Returns
+    -------
+    codes, dictionaries, rows
+        Per column the code of every data record (rows of empty cells left out) and the
+        distinct texts (a pyarrow dictionary: every text once, in order of first appearance
+        in the file); the source line of every record.
     """
     import pyarrow as pa
     import pyarrow.csv as pa_csv
 
-    width = len(header)
     if width < 2 or len(delimiter) != 1 or not body or body[:1] in (b"\r", b"\n"):
         return None
     newline = b"\n" if b"\n" in data else b"\r"
@@ -526,7 +554,7 @@ def _arrow_frame(
         rows = np.asarray(lines[1:], dtype=np.int64)
     table = table.unify_dictionaries()
     codes: list[np.ndarray] = []
-    categories: list[np.ndarray] = []
+    dictionaries: list[np.ndarray] = []
     empty = np.ones(n, dtype=bool)
     for k in range(width):
         column = table.column(k)
@@ -541,22 +569,30 @@ def _arrow_frame(
         indices = array.indices.to_numpy(zero_copy_only=False)
         dictionary = array.dictionary.to_numpy(zero_copy_only=False)
         codes.append(indices)
-        categories.append(dictionary)
+        dictionaries.append(dictionary)
         if empty.any():
             blank = np.flatnonzero(dictionary == "")
             empty &= indices == (blank[0] if len(blank) else -1)
-    keep = ~empty
-    columns = {}
-    for k in range(width):
-        values = codes[k] if not empty.any() else codes[k][keep]
-        columns[k] = pd.Categorical.from_codes(
-            values, dtype=_text_categories(categories[k]), validate=False
-        )
-    frame = pd.DataFrame(columns, copy=False)
-    if not len(frame.columns):  # pragma: no cover - width >= 2
-        return None
-    frame.columns = pd.Index(_name_columns(header), dtype=object)
-    return frame, rows[keep] if empty.any() else rows
+    del table
+    if empty.any():  # rows of bare delimiters hold no data and are no rows
+        keep = ~empty
+        codes = [c[keep] for c in codes]
+        rows = rows[keep]
+    return codes, dictionaries, rows
+
+
+def in_order_of_appearance(codes: np.ndarray, n_categories: int) -> bool:
+    """Whether codes number their categories in order of first appearance, each used, none
+    missing (-1): the first code is 0 and every code is at most one above all codes before it.
+
+    Then the codes are what :func:`pandas.factorize` gives for the cells they stand for.
+    """
+    if not len(codes):
+        return n_categories == 0
+    if codes[0] != 0 or codes.min() < 0:
+        return False
+    running = np.maximum.accumulate(codes)
+    return bool(running[-1] == n_categories - 1 and (codes[1:] <= running[:-1] + 1).all())
 
 
 class FieldCountError(ExportError):
@@ -1280,8 +1316,11 @@ def read_csv_coded(
     if not data.strip():
         raise ExportError(f"{path.name} is empty")
     encoding = _detect_encoding(data, encoding, path.name)
-    newline = b"\n" if b"\n" in data else b"\r"
     name = _table_name(path.stem)
+    fast = _arrow_coded(data, encoding, options.delimiter, name, path.name)
+    if fast is not None:
+        return fast
+    newline = b"\n" if b"\n" in data else b"\r"
     state: dict[str, Any] = {"header": None, "record": 0}
     lookup: list[dict[str, int]] = []
     code_parts: list[list[np.ndarray]] = []
@@ -1325,6 +1364,45 @@ def read_csv_coded(
     uniques_by = {c: np.asarray(list(lookup[k]), dtype=object) for k, c in enumerate(columns)}
     rows = np.concatenate(row_parts) if row_parts else np.empty(0, dtype=np.int64)
     return CodedCsv(name, path.name, columns, codes_by, uniques_by, rows)
+
+
+def _arrow_coded(
+    data: bytes, encoding: str, delimiter: str, name: str, file: str
+) -> CodedCsv | None:
+    """:func:`read_csv_coded` by pyarrow's reader in one go (:func:`_arrow_columns`), or
+    ``None`` when the file needs the careful, piecewise reader (a file that is not UTF-8, a
+    header the first lines do not hold, or any case :func:`_arrow_columns` leaves to it)."""
+    if encoding != "utf-8":
+        return None
+    head = codecs.getincrementaldecoder("utf-8")().decode(data[: 4 * _HEAD_CHARS], final=False)
+    start = _LEADING_BREAKS.match(head)
+    if "\n" not in head[start.end() if start else 0 :]:
+        return None  # the first line does not end in the head: let the careful reader sniff
+    if delimiter == "auto":
+        delimiter = sniff_delimiter(head)
+    cut = max(head.rfind("\n"), head.rfind("\r"))
+    try:
+        header = _first_record_in(head[: cut + 1], delimiter, before_end=True)
+    except _csv.Error:
+        return None
+    if header is None:
+        return None
+    found = _arrow_columns(data, data, delimiter, len(header))
+    if found is None:
+        return None
+    codes, dictionaries, rows = found
+    columns = tuple(_name_columns(header))
+    codes_by: dict[str, np.ndarray] = {}
+    uniques_by: dict[str, np.ndarray] = {}
+    for column, indices, dictionary in zip(columns, codes, dictionaries, strict=True):
+        if in_order_of_appearance(indices, len(dictionary)):
+            codes_by[column] = np.asarray(indices, dtype=np.int32)
+            uniques_by[column] = np.asarray(dictionary, dtype=object)
+        else:  # a text only in rows of bare delimiters, or pyarrow's order: as factorize gives
+            first, seen = pd.factorize(np.asarray(indices, dtype=np.int64))
+            codes_by[column] = np.asarray(first, dtype=np.int32)
+            uniques_by[column] = np.asarray(dictionary, dtype=object)[np.asarray(seen)]
+    return CodedCsv(name, file, columns, codes_by, uniques_by, rows)
 
 
 def _detect_encoding(data: bytes, encoding: str, name: str) -> str:
