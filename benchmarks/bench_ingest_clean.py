@@ -82,9 +82,7 @@ def child_pipeline(export: Path, work: Path) -> dict[str, Any]:
 
     for name in OUTPUTS:
         shutil.rmtree(work / name, ignore_errors=True)
-    ingest_params = dataclasses.replace(
-        load_params("ingest", IngestParams), export_dir=str(export)
-    )
+    ingest_params = dataclasses.replace(load_params("ingest", IngestParams), export_dir=str(export))
     clean_params = load_params("clean", CleanParams)
     start = _clock()
     ingest.run(ingest_params, out_dir=work / "ingested", environ={})
@@ -112,7 +110,9 @@ def child_pipeline(export: Path, work: Path) -> dict[str, Any]:
         "clean": clean_time,
         "total": total,
         "peak_gib": peak,
-        "administrations": sum(c["rows_read"] for t, c in accounting.items() if t != "trajectories"),
+        "administrations": sum(
+            c["rows_read"] for t, c in accounting.items() if t != "trajectories"
+        ),
         "trajectories": accounting["trajectories"]["rows_read"],
         "code": str(Path(pipeline.__file__).resolve().parent.parent),
         "digests": digests,
