@@ -881,8 +881,9 @@ def _administrations_frame(
     # Rank of each trajectory's key; the extra last entry (index -1) ranks unlinked rows last.
     key_rank = np.full(len(t_key) + 1, len(t_key), dtype=np.int64)
     key_rank[np.argsort(t_key, kind="stable")] = np.arange(len(t_key), dtype=np.int64)
-    rank = key_rank[link.trajectory]
-    order = np.lexsort((admins.source_row, admins.completed_ns, admins.catalogue_index, rank))
+    # trajectory rank and instrument as one key (the catalogue index is below len(INSTRUMENTS))
+    rank = key_rank[link.trajectory] * len(INSTRUMENTS) + admins.catalogue_index
+    order = np.lexsort((admins.source_row, admins.completed_ns, rank))
     destination = np.empty(n, dtype=np.int64)
     destination[order] = np.arange(n, dtype=np.int64)
 
