@@ -2,8 +2,11 @@
 
 The contract is ``docs/input-format.md``. Readers only get cells off disk: every value
 is parsed, checked and normalised by the pure code in :mod:`pipeline.ingest`. CSV cells are read
-as text with pandas' C engine (fast on a million rows); spreadsheet and SPSS cells keep the type
-the file gives them (numbers, dates, text).
+as text by pyarrow's CSV reader straight into dictionary-encoded columns (each distinct text
+once; a million rows in well under a second), and by a careful record-by-record reader (pandas'
+C parser, the ``csv`` module for the field counts) when a file needs it; both give the same
+cells and row numbers. Spreadsheet and SPSS cells keep the type the file gives them (numbers,
+dates, text).
 
 Row numbers are those the user sees in the source: the header is row 1 and the first data row is
 row 2. In a CSV file a record's row is the file line on which it starts, so blank lines and
@@ -528,7 +531,7 @@ def _arrow_columns(
         table = pa_csv.read_csv(
             pa.py_buffer(body),
             read_options=pa_csv.ReadOptions(
-                column_names=names, skip_rows_after_names=1, use_threads=False,
+                column_names=names, skip_rows_after_names=1, use_threads=True,
                 block_size=ARROW_BLOCK_BYTES,
             ),
             parse_options=pa_csv.ParseOptions(
@@ -1289,13 +1292,16 @@ CODED_CHUNK_BYTES = 64 * 1024 * 1024
 def read_csv_coded(
     path: Path, options: CsvOptions | None = None, chunk_bytes: int = CODED_CHUNK_BYTES
 ) -> CodedCsv:
-    """Read a (long) CSV file piece by piece into integer codes per column.
+    """Read a (long) CSV file into integer codes per column.
 
     The same checks as :func:`read_csv_table` (encoding, binary content, every record with the
     header's number of fields, row numbers as file lines, rows of empty cells skipped), but
-    the cells never exist all at once as Python strings: each piece of about ``chunk_bytes``
-    (cut at a line break outside quotes) is parsed and factorised against the distinct texts
-    seen so far, so a file of 30 million item rows needs memory for its codes, not its text.
+    the cells never exist all at once as Python strings, so a file of 30 million item rows
+    needs memory for its codes, not its text. A UTF-8 file is read by pyarrow in one go into
+    dictionary-encoded columns (:func:`_arrow_coded`); any other file, or one pyarrow's reader
+    cannot take exactly, is read piece by piece: each piece of about ``chunk_bytes`` (cut at a
+    line break outside quotes) is parsed and factorised against the distinct texts seen so far.
+    Both give the same codes (distinct texts in order of first appearance).
 
     Raises
     ------
