@@ -47,15 +47,15 @@ def _outcome(path: Path, options: CsvOptions, careful: bool) -> Any:
 
 
 def _coded_outcome(path: Path, options: CsvOptions, careful: bool, chunk: int) -> Any:
-    saved = export_readers._arrow_coded
+    saved = export_readers._arrow_read_coded
     if careful:
-        export_readers._arrow_coded = lambda *args: None  # type: ignore[assignment]
+        export_readers._arrow_read_coded = lambda *args: None  # type: ignore[assignment]
     try:
         coded = read_csv_coded(path, options, chunk_bytes=chunk)
     except ExportError as exc:
         return ("error", str(exc))
     finally:
-        export_readers._arrow_coded = saved
+        export_readers._arrow_read_coded = saved
     return (
         coded.name,
         coded.columns,

@@ -480,10 +480,19 @@ def _arrow_frame(
 
 
 def _arrow_columns(
-    body: bytes, data: bytes, delimiter: str, width: int
+    body: bytes, data: bytes, delimiter: str, width: int, threads: bool = True
 ) -> tuple[list[np.ndarray], list[np.ndarray], np.ndarray] | None:
-    """The cells and source lines of a CSV file read by pyarrow, or ``None`` when the file
-    needs the careful reader.
+    """The cells and source lines of a CSV file read by pyarrow (:func:`_arrow_table`, then
+    :func:`_arrow_codes`), or ``None`` when the file needs the careful reader."""
+    found = _arrow_table(body, data, delimiter, width, threads)
+    return None if found is None else _arrow_codes(*found)
+
+
+def _arrow_table(
+    body: bytes, data: bytes, delimiter: str, width: int, threads: bool = True
+) -> tuple[Any, np.ndarray] | None:
+    """A CSV file read by pyarrow into dictionary-encoded columns, and the source line of
+    every record, or ``None`` when the file needs the careful reader.
 
     Every column is read as dictionary-encoded text (one code per cell, each distinct text
     once), so no Python string is made per cell. pyarrow's reader takes quotes, doubled quotes
@@ -506,13 +515,15 @@ def _arrow_columns(
         ``;`` or ``,``.
     width
         The header's number of fields.
+    threads
+        Let pyarrow parse blocks on several threads (faster in wall time for a table of an
+        export; a long file of a gigabyte is read on one, which takes less memory and CPU).
 
     Returns
     -------
-    codes, dictionaries, rows
-        Per column the code of every data record (rows of empty cells left out) and the
-        distinct texts (a pyarrow dictionary: every text once, in order of first appearance
-        in the file); the source line of every record.
+    table, rows
+        The pyarrow table (one dictionary column per field, one chunk per block) and the
+        source line of every record; the table holds its own copy of the texts.
     """
     import pyarrow as pa
     import pyarrow.csv as pa_csv
@@ -531,7 +542,7 @@ def _arrow_columns(
         table = pa_csv.read_csv(
             pa.py_buffer(body),
             read_options=pa_csv.ReadOptions(
-                column_names=names, skip_rows_after_names=1, use_threads=True,
+                column_names=names, skip_rows_after_names=1, use_threads=threads,
                 block_size=ARROW_BLOCK_BYTES,
             ),
             parse_options=pa_csv.ParseOptions(
@@ -555,33 +566,65 @@ def _arrow_columns(
         if lines is None or len(lines) != n + 1 or lines[0] != 1:
             return None
         rows = np.asarray(lines[1:], dtype=np.int64)
-    table = table.unify_dictionaries()
+    return table, rows
+
+
+def _arrow_codes(
+    table: Any, rows: np.ndarray
+) -> tuple[list[np.ndarray], list[np.ndarray], np.ndarray]:
+    """Per column of a table :func:`_arrow_table` read: the code of every data record (rows of
+    bare delimiters left out, with their lines) and the distinct texts (in order of first
+    appearance in the file: each block's dictionary holds its texts in that order, and the
+    blocks' dictionaries are joined in file order); and the records' lines.
+
+    Column by column, so that a file of tens of millions of rows never holds more than one
+    extra copy of one column's codes.
+    """
+    n, width = table.num_rows, table.num_columns
+    pending = [table.column(k) for k in range(width)]
+    del table
     codes: list[np.ndarray] = []
     dictionaries: list[np.ndarray] = []
     empty = np.ones(n, dtype=bool)
     for k in range(width):
-        column = table.column(k)
-        if column.num_chunks == 1:
-            array = column.chunk(0)
-        elif column.num_chunks == 0:
-            array = pa.DictionaryArray.from_arrays(
-                pa.array([], pa.int32()), pa.array([], pa.string())
-            )
-        else:
-            array = pa.chunked_array(column.chunks).combine_chunks()
-        indices = array.indices.to_numpy(zero_copy_only=False)
-        dictionary = array.dictionary.to_numpy(zero_copy_only=False)
+        column, pending[k] = pending[k], None
+        indices, dictionary = _joined_blocks(column.chunks, n)
+        del column
         codes.append(indices)
         dictionaries.append(dictionary)
         if empty.any():
             blank = np.flatnonzero(dictionary == "")
             empty &= indices == (blank[0] if len(blank) else -1)
-    del table
     if empty.any():  # rows of bare delimiters hold no data and are no rows
         keep = ~empty
         codes = [c[keep] for c in codes]
         rows = rows[keep]
     return codes, dictionaries, rows
+
+
+def _joined_blocks(chunks: list[Any], n: int) -> tuple[np.ndarray, np.ndarray]:
+    """One column's dictionary-encoded blocks as one array of codes (int32) into one array of
+    distinct texts: the blocks' dictionaries concatenated in order and factorised, each
+    block's codes mapped through its part."""
+    if len(chunks) == 1:
+        chunk = chunks[0]
+        return (
+            chunk.indices.to_numpy(zero_copy_only=False),
+            chunk.dictionary.to_numpy(zero_copy_only=False),
+        )
+    parts = [c.dictionary.to_numpy(zero_copy_only=False) for c in chunks]
+    if not parts:
+        return np.empty(0, dtype=np.int32), np.empty(0, dtype=object)
+    joined, texts = pd.factorize(np.concatenate(parts))
+    out = np.empty(n, dtype=np.int32)
+    at = start = 0
+    for chunk, part in zip(chunks, parts, strict=True):
+        remap = np.asarray(joined[start : start + len(part)], dtype=np.int32)
+        start += len(part)
+        indices = chunk.indices.to_numpy(zero_copy_only=False)
+        np.take(remap, indices, out=out[at : at + len(indices)])
+        at += len(indices)
+    return out, np.asarray(texts, dtype=object)
 
 
 def in_order_of_appearance(codes: np.ndarray, n_categories: int) -> bool:
@@ -1311,21 +1354,27 @@ def read_csv_coded(
     options = options or CsvOptions()
     path = Path(path)
     try:
-        data = path.read_bytes()
+        # unbuffered: the rest of the file is read into one buffer of its size; a BOM is
+        # skipped, not cut off a copy of the file
+        with path.open("rb", buffering=0) as handle:
+            bom = handle.read(len(_UTF8_BOM)) == _UTF8_BOM
+            if not bom:
+                handle.seek(0)
+            data = handle.readall()
     except OSError as exc:
         raise ExportError(f"{path.name} cannot be read ({exc.__class__.__name__})") from exc
     encoding: str = options.encoding
-    if data.startswith(_UTF8_BOM):
-        data = data[len(_UTF8_BOM) :]
+    if bom:
         encoding = "utf-8" if encoding in ("auto", "utf-8-sig") else encoding
     check_text_bytes(data, path.name)
-    if not data.strip():
+    if not data or data.isspace():  # ``not data.strip()`` without a copy of the file
         raise ExportError(f"{path.name} is empty")
     encoding = _detect_encoding(data, encoding, path.name)
     name = _table_name(path.stem)
-    fast = _arrow_coded(data, encoding, options.delimiter, name, path.name)
+    fast = _arrow_read_coded(data, encoding, options.delimiter)
     if fast is not None:
-        return fast
+        del data  # pyarrow's table holds its own copy of every text: the bytes can go
+        return _arrow_coded(*fast, name, path.name)
     newline = b"\n" if b"\n" in data else b"\r"
     state: dict[str, Any] = {"header": None, "record": 0}
     lookup: list[dict[str, int]] = []
@@ -1372,12 +1421,13 @@ def read_csv_coded(
     return CodedCsv(name, path.name, columns, codes_by, uniques_by, rows)
 
 
-def _arrow_coded(
-    data: bytes, encoding: str, delimiter: str, name: str, file: str
-) -> CodedCsv | None:
-    """:func:`read_csv_coded` by pyarrow's reader in one go (:func:`_arrow_columns`), or
-    ``None`` when the file needs the careful, piecewise reader (a file that is not UTF-8, a
-    header the first lines do not hold, or any case :func:`_arrow_columns` leaves to it)."""
+def _arrow_read_coded(
+    data: bytes, encoding: str, delimiter: str
+) -> tuple[list[str], Any, np.ndarray] | None:
+    """A long file read by pyarrow's reader in one go (:func:`_arrow_table`, on one thread):
+    its header, the table and the records' lines; or ``None`` when the file needs the careful,
+    piecewise reader (a file that is not UTF-8, a header the first lines do not hold, or any
+    case :func:`_arrow_table` leaves to it)."""
     if encoding != "utf-8":
         return None
     head = codecs.getincrementaldecoder("utf-8")().decode(data[: 4 * _HEAD_CHARS], final=False)
@@ -1393,10 +1443,15 @@ def _arrow_coded(
         return None
     if header is None:
         return None
-    found = _arrow_columns(data, data, delimiter, len(header))
-    if found is None:
-        return None
-    codes, dictionaries, rows = found
+    found = _arrow_table(data, data, delimiter, len(header), threads=False)
+    return None if found is None else (header, *found)
+
+
+def _arrow_coded(header: list[str], table: Any, rows: np.ndarray, name: str, file: str) -> CodedCsv:
+    """:func:`read_csv_coded` from the table :func:`_arrow_read_coded` read: per column the
+    codes (int32) and distinct raw texts, in order of first appearance."""
+    codes, dictionaries, rows = _arrow_codes(table, rows)
+    del table
     columns = tuple(_name_columns(header))
     codes_by: dict[str, np.ndarray] = {}
     uniques_by: dict[str, np.ndarray] = {}
