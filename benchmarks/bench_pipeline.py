@@ -149,8 +149,12 @@ def run_stage(project: Path, stage: str, command: str, clients: int, log: Path) 
     )
 
 
-def run_size(clients: int, work: Path, only: list[str] | None) -> tuple[list[StageRun], int]:
-    """Every stage on an export of ``clients`` clients; the runs and the trajectories count."""
+def run_size(
+    clients: int, work: Path, only: list[str] | None, done: list[StageRun], save: Path
+) -> tuple[list[StageRun], int]:
+    """Every stage on an export of ``clients`` clients; the runs and the trajectories count.
+    After every stage the runs so far (``done`` and this size's) are saved to ``save``, so an
+    interrupted benchmark keeps what it measured."""
     project = work / f"clients-{clients}"
     copy_project(project, clients)
     log = work / f"clients-{clients}.log"
@@ -160,6 +164,10 @@ def run_size(clients: int, work: Path, only: list[str] | None) -> tuple[list[Sta
             continue
         run = run_stage(project, stage, command, clients, log)
         runs.append(run)
+        save.write_text(
+            json.dumps({"runs": [asdict(r) for r in [*done, *runs]]}, indent=2) + "\n",
+            encoding="utf-8",
+        )
         print(
             f"{clients:>6d} {stage:34s} wall {run.wall_s:8.1f} s  cpu {run.cpu_s:8.1f} s  "
             f"peak {run.peak_mib:7.0f} MiB  load {run.load_before:.2f}->{run.load_after:.2f}",
@@ -217,8 +225,12 @@ def markdown(
     """The table of one benchmark run: a row per stage, wall / CPU / peak per size, exponent."""
     table = summarise(runs)
     sizes = sorted(table)
-    stages = list(table[sizes[0]])
-    head = ["stage"] + [f"{n:,} clients ({trajectories.get(n, 0):,} traj.)" for n in sizes]
+    stages = list(dict.fromkeys(stage for n in sizes for stage in table[n]))
+    partial = {n for n in sizes if set(stages) - set(table[n])}
+    head = ["stage"] + [
+        f"{n:,} clients ({trajectories.get(n, 0):,} traj.){' †' if n in partial else ''}"
+        for n in sizes
+    ]
     if len(sizes) > 1:
         head.append(f"exponent {sizes[-2]:,}→{sizes[-1]:,} (CPU / wall)")
     lines = [
@@ -246,6 +258,10 @@ def markdown(
     loads = [f"{n:,}: {table[n]['total'].load_before:.1f}–{table[n]['total'].load_after:.1f}"
              for n in sizes if "total" in table[n]]  # fmt: skip
     lines += ["", "1-minute load average over each size's stages (min–max): " + "; ".join(loads)]
+    if partial:
+        lines.append(
+            "† Not every stage was measured at this size: its sums cover the stages shown."
+        )
     return "\n".join(lines)
 
 
@@ -272,7 +288,20 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--label", default="latest", help="name of the JSON output")
     parser.add_argument("--readme", default=None, help="write the table under this label")
     parser.add_argument("--keep", type=Path, default=None, help="keep the scratch projects here")
+    parser.add_argument(
+        "--render", type=Path, default=None, help="only print (and --readme) the table of a JSON"
+    )
     args = parser.parse_args(argv)
+    if args.render is not None:
+        saved = json.loads(args.render.read_text(encoding="utf-8"))
+        runs = [StageRun(**r) for r in saved["runs"]]
+        trajectories = {int(k): v for k, v in saved.get("trajectories", {}).items()}
+        section = markdown(runs, trajectories, args.readme or args.label,
+                           saved.get("commit", "unknown"), saved.get("python", "?"))  # fmt: skip
+        print(section)
+        if args.readme:
+            write_readme(section, args.readme)
+        return 0
     sizes = sorted(set(args.sizes) | ({LARGEST} if args.largest else set()))
     commit = subprocess.run(
         ["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True
@@ -287,18 +316,24 @@ def main(argv: list[str] | None = None) -> int:
     print(f"code {commit}; cores {os.cpu_count()}; sizes {sizes}", flush=True)
     runs: list[StageRun] = []
     trajectories: dict[int, int] = {}
+    OUTPUT.mkdir(parents=True, exist_ok=True)
+    save = OUTPUT / f"pipeline-{args.label}.json"
     with tempfile.TemporaryDirectory(prefix="bench_pipeline_") as tmp:
         work = args.keep if args.keep is not None else Path(tmp)
         work.mkdir(parents=True, exist_ok=True)
         for clients in sizes:
             if (work / f"clients-{clients}").exists():
                 shutil.rmtree(work / f"clients-{clients}")
-            size_runs, trajectories[clients] = run_size(clients, work, args.stages)
+            size_runs, trajectories[clients] = run_size(clients, work, args.stages, runs, save)
             runs.extend(size_runs)
-    OUTPUT.mkdir(parents=True, exist_ok=True)
-    (OUTPUT / f"pipeline-{args.label}.json").write_text(
+    save.write_text(
         json.dumps(
-            {"commit": commit, "trajectories": trajectories, "runs": [asdict(r) for r in runs]},
+            {
+                "commit": commit,
+                "python": platform.python_version(),
+                "trajectories": trajectories,
+                "runs": [asdict(r) for r in runs],
+            },
             indent=2,
         )
         + "\n",
