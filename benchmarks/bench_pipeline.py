@@ -248,7 +248,8 @@ def markdown(
             )
         if len(sizes) > 1:
             a, b = table[sizes[-2]].get(stage), table[sizes[-1]].get(stage)
-            if a is None or b is None:
+            sums = stage in ("total", "prediction entries")
+            if a is None or b is None or (sums and {sizes[-2], sizes[-1]} & partial):
                 cells.append("")
             else:
                 cpu = exponent(a.cpu_s, b.cpu_s, sizes[-2], sizes[-1])
