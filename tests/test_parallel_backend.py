@@ -18,18 +18,11 @@ import yaml
 from prediction_entries import fitted_outputs, light_entries, light_inputs
 
 from pipeline import cli, config
-from pipeline.errors import ParamsError
+from pipeline.errors import ParamsError, PipelineError
 from pipeline.models import parallel
 from pipeline.stages import fit as stage
 
 ENTRIES = light_entries()
-
-
-@pytest.fixture(scope="module")
-def local_outputs() -> dict[str, dict[str, Any]]:
-    inputs = light_inputs()
-    with parallel.use_backend("local"):
-        return {name: fitted_outputs(name, entry, inputs) for name, entry in ENTRIES.items()}
 
 
 @pytest.fixture(scope="module")
@@ -50,10 +43,10 @@ def test_every_prediction_entry_is_covered() -> None:
 @pytest.mark.parametrize("name", sorted(ENTRIES))
 def test_dask_backend_equals_local(
     name: str,
-    local_outputs: dict[str, dict[str, Any]],
+    light_prediction_outputs: dict[str, dict[str, Any]],
     dask_outputs: dict[str, dict[str, Any]],
 ) -> None:
-    local, remote = local_outputs[name], dask_outputs[name]
+    local, remote = light_prediction_outputs[name], dask_outputs[name]
     assert local["metrics"]["estimable"] is True
     assert remote["metrics"] == local["metrics"]
     assert remote["coefficients"] == local["coefficients"]
@@ -62,7 +55,7 @@ def test_dask_backend_equals_local(
 
 def test_backend_is_reset_after_the_block() -> None:
     assert parallel.current_backend() == "local"
-    with pytest.raises(Exception, match="unknown parallel backend"):
+    with pytest.raises(PipelineError, match="unknown parallel backend"):
         with parallel.use_backend("spark"):  # type: ignore[arg-type]
             pass
     assert parallel.current_backend() == "local"
