@@ -18,8 +18,8 @@ Per stage it records
 - peak memory: the largest resident set of any one process of the stage (``ru_maxrss``);
 - the 1-minute load average (``/proc/loadavg``) before and after the stage.
 
-The growth exponent of a stage is the slope of log CPU time against log clients between the
-two largest sizes measured (1 = linear). Results go to ``benchmarks/output/pipeline-<label>.json``
+The growth exponent of a stage is the slope of log CPU time (and of log wall time) against log
+clients between the two largest sizes at which the stage was measured (1 = linear). Results go to ``benchmarks/output/pipeline-<label>.json``
 and, with ``--readme LABEL``, as a table into ``benchmarks/README.md`` (between the markers
 ``<!-- bench_pipeline:LABEL -->`` and ``<!-- /bench_pipeline:LABEL -->``, added at the end of the
 file the first time). ``--keep DIR`` keeps every scratch project (``DIR/clients-<n>``) so the
@@ -232,7 +232,7 @@ def markdown(
         for n in sizes
     ]
     if len(sizes) > 1:
-        head.append(f"exponent {sizes[-2]:,}→{sizes[-1]:,} (CPU / wall)")
+        head.append("growth exponent (CPU / wall)")
     lines = [
         f"Code: commit `{commit}` ({label}); Python {python}. Cells: wall s / CPU s / peak MiB.",
         "",
@@ -247,14 +247,16 @@ def markdown(
                 "" if run is None else f"{run.wall_s:.1f} / {run.cpu_s:.1f} / {run.peak_mib:.0f}"
             )
         if len(sizes) > 1:
-            a, b = table[sizes[-2]].get(stage), table[sizes[-1]].get(stage)
             sums = stage in ("total", "prediction entries")
-            if a is None or b is None or (sums and {sizes[-2], sizes[-1]} & partial):
+            measured = [n for n in sizes if stage in table[n] and not (sums and n in partial)]
+            if len(measured) < 2:
                 cells.append("")
             else:
-                cpu = exponent(a.cpu_s, b.cpu_s, sizes[-2], sizes[-1])
-                wall = exponent(a.wall_s, b.wall_s, sizes[-2], sizes[-1])
-                cells.append(f"{cpu:.2f} / {wall:.2f}")
+                (m, a), (n, b) = ((k, table[k][stage]) for k in measured[-2:])
+                cpu = exponent(a.cpu_s, b.cpu_s, m, n)
+                wall = exponent(a.wall_s, b.wall_s, m, n)
+                note = "" if n == sizes[-1] else f" ({m:,}→{n:,})"
+                cells.append(f"{cpu:.2f} / {wall:.2f}{note}")
         lines.append("| " + " | ".join(cells) + " |")
     loads = [f"{n:,}: {table[n]['total'].load_before:.1f}–{table[n]['total'].load_after:.1f}"
              for n in sizes if "total" in table[n]]  # fmt: skip
