@@ -2,7 +2,8 @@
 
 ``tests/reference/prediction_validated.json`` holds what every prediction entry of params.yaml
 (light validation settings, ``tests/prediction_entries.py``; one extra entry by the optimism
-bootstrap) gave with the prediction code before the scale work (commit e3d05de; see
+bootstrap) gave with the prediction code before the scale work (commit e3d05de; regenerated once
+for the importance intervals and the new logistic entry, see
 ``tests/reference/make_prediction_validated.py``): metrics.json as written, the coefficients as
 written and the SHA-256 of every table as written. The current code must reproduce them exactly.
 """

@@ -1,8 +1,12 @@
 """Write ``prediction_validated.json``: what every prediction entry gives with light settings.
 
-The stored file was written by the prediction code as it was before the scale work of issue 16
-(commit e3d05de), so ``tests/test_prediction_equal.py`` proves that the faster code validates
-to the same figures for the same seeds. Regenerate only for a change that is meant to change
+The stored file was first written by the prediction code as it was before the scale work of
+issue 16 (commit e3d05de), so ``tests/test_prediction_equal.py`` proved that the faster code
+validates to the same figures for the same seeds. It was regenerated once, on purpose, after
+the permutation importance gained intervals and ``improvement_logit`` (``model: logistic``) was
+added: before that, every entry's metrics, performance and coefficient estimates were still
+those of e3d05de; only ``importance.csv`` (new columns) and the tree models' importance rows
+(new intervals) had changed. Regenerate only for a change that is meant to change
 results, and say so in the changelog::
 
     .venv/bin/python tests/reference/make_prediction_validated.py

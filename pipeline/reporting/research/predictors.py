@@ -113,6 +113,7 @@ class Column:
             measure = f"{measure} ({self._unit()})"
         method = {
             "logistic_l2": "penalised logistic",
+            "logistic": "logistic",
             "ridge_regression": "ridge",
             "ancova": "ANCOVA",
             "cox_ph": "Cox",
