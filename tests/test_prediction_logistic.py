@@ -136,8 +136,20 @@ def test_configuration_errors() -> None:
         _model(estimator_params={"C": 1.0})
 
 
-def test_separation_is_not_estimable() -> None:
+def test_monotone_likelihood_terms_are_left_out_as_in_the_cox_models() -> None:
+    """A flag whose 1s all share one outcome, and a level of a category whose trajectories all
+    share one outcome (quasi-complete separation: the estimate runs off to infinity), are left
+    out with a message, as the Cox models do; the other odds ratios are still estimated."""
     data = pd.read_csv(REFERENCE / "logistic_set.csv")
-    data["comorbid_asd"] = data["event"]  # a predictor that separates the outcome perfectly
-    with pytest.raises(NotEstimable, match="no finite maximum"):
-        _model().fit(_inputs(data))
+    data["comorbid_ptsd"] = np.where(data["event"] == 1, data["comorbid_ptsd"], 0)
+    no_event = data.index[data["event"] == 0][:4]
+    data.loc[no_event, "sex"] = "x"
+    result = _model().fit(_inputs(data))
+    table = result.coefficients.set_index("term")
+    notes = result.metrics["inferential_model"]
+    assert "comorbid_ptsd" not in table.index and "sex[T.x]" not in table.index
+    assert notes["n"] == len(data) - 4
+    assert any(m.startswith("comorbid_ptsd: all ") for m in notes["messages"])
+    assert any(m.startswith("sex[T.x]: all 4 with value 1") for m in notes["messages"])
+    assert np.isfinite(table["ci_high"]).all() and (table["std_error"] < 20).all()
+    assert {"comorbid_asd", "sex[T.m]", "ssd12_total_intake"} <= set(table.index)

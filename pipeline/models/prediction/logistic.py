@@ -46,6 +46,7 @@ from statsmodels.tools.sm_exceptions import ConvergenceWarning, PerfectSeparatio
 from pipeline.models.base import ModelError, NotEstimable
 from pipeline.models.prediction._prediction import (
     BinaryPredictionModel,
+    Pooled,
     PredictionSet,
     coefficient_frame,
     example_settings,
@@ -60,6 +61,10 @@ from pipeline.models.prediction._prediction_engine import (
     make_preprocessor,
 )
 from pipeline.models.prediction._prediction_impute import ChainedEquationsImputer
+
+#: A log-odds standard error above this means a flat (monotone) likelihood: the term's estimate
+#: runs off to infinity (quasi-complete separation); as the Cox models' ``SEPARATION_SE``.
+SEPARATION_SE = 20.0
 
 
 def _fixed() -> dict[str, Any]:
@@ -108,33 +113,63 @@ class Logistic(BinaryPredictionModel):
         importance: pd.DataFrame,
         seed: int,
     ) -> tuple[pd.DataFrame, dict[str, Any]]:
-        """statsmodels Logit of the event, pooled over imputations by Rubin's rules."""
-        y = np.asarray(dataset.y, dtype=float)
+        """statsmodels Logit of the event, pooled over imputations by Rubin's rules.
+
+        Terms whose likelihood is monotone (no finite estimate) are left out first, as the Cox
+        models do: a 0/1 column whose 1s all share one outcome, and any term whose standard
+        error exceeds :data:`SEPARATION_SE` after the fit; for a level of a categorical
+        predictor its rows are left out (the level cannot be merged into the reference), for a
+        flag its column. ``metrics["inferential_model"]["messages"]`` says which, with counts.
+        """
+        y_all = np.asarray(dataset.y, dtype=float)
         encode = make_preprocessor(design, impute=False, seed=0, scale=False, iterations=1)
-        matrix = np.asarray(encode.fit_transform(dataset.frame), dtype=float)
-        missing = bool(np.isnan(matrix).any())
-        imputations = self.imputations if missing else 1
-        low, high = imputation_bounds(design)
-        estimates, variances = [], []
-        for k in range(imputations):
-            filled = matrix
-            if missing:
-                imputer = ChainedEquationsImputer(
-                    iterations=self.impute_iterations,
-                    min_value=np.r_[low, -np.inf],
-                    max_value=np.r_[high, np.inf],
-                    random_state=derive_seed(seed, 710, k),
-                    method=self.imputation_method,
-                    donors=self.pmm_donors,
+        matrix_all = np.asarray(encode.fit_transform(dataset.frame), dtype=float)
+        names = list(design.feature_names())
+        rows = np.ones(len(y_all), dtype=bool)
+        columns = list(range(len(names)))
+        messages: list[str] = []
+
+        def leave_out(j: int, why: str) -> None:
+            nonlocal rows
+            columns.remove(j)
+            if "[T." in names[j]:
+                at = rows & (matrix_all[:, j] == 1.0)
+                rows = rows & ~at
+                messages.append(
+                    f"{names[j]}: {why} ({int(at.sum())} trajectories; odds ratio not "
+                    "estimable: monotone likelihood); they are left out of the model"
                 )
-                filled = imputer.fit_transform(np.column_stack([matrix, y]))[:, :-1]
-            params, bse = _logit(y, filled)
-            estimates.append(params)
-            variances.append(bse**2)
-        df_complete = float(len(y) - matrix.shape[1] - 1) if missing else math.inf
-        pooled = pool_rubin(np.vstack(estimates), np.vstack(variances), df_complete, self.ci_level)
-        terms = ["Intercept", *design.feature_names()]
-        rows = list(
+            else:
+                messages.append(
+                    f"{names[j]}: {why} (odds ratio not estimable: monotone likelihood); left "
+                    "out of the model"
+                )
+
+        for _ in range(len(names) + 1):
+            for j in list(columns):
+                x = matrix_all[rows, j]
+                if not np.isin(x[~np.isnan(x)], (0.0, 1.0)).all():
+                    continue
+                ones = y_all[rows][x == 1.0]
+                if ones.size and ones.min() == ones.max():
+                    leave_out(j, f"all {ones.size} with value 1 had the same outcome")
+            if rows.sum() == 0 or y_all[rows].min() == y_all[rows].max():
+                raise NotEstimable(
+                    "after leaving out the terms with a monotone likelihood one outcome class "
+                    "is left: no odds ratio is estimable"
+                )
+            pooled, imputations = self._pooled(
+                y_all[rows], matrix_all[rows][:, columns], design, columns, seed
+            )
+            errors = zip(columns, pooled.std_error[1:], strict=True)
+            flat = [j for j, se in errors if not se <= SEPARATION_SE]
+            if not flat:
+                break
+            for j in flat:
+                leave_out(j, f"standard error above {SEPARATION_SE:g}")
+        y = y_all[rows]
+        terms = ["Intercept", *(names[j] for j in columns)]
+        rows_out = list(
             zip(
                 terms,
                 pooled.estimate,
@@ -145,6 +180,7 @@ class Logistic(BinaryPredictionModel):
                 strict=True,
             )
         )
+        missing = imputations > 1
         notes = {
             "coefficients": (
                 "maximum-likelihood Logit of the event on the predictors (log odds)"
@@ -163,9 +199,39 @@ class Logistic(BinaryPredictionModel):
                 "largest_fraction_missing_information": float(
                     np.max(pooled.fraction_missing_information)
                 ),
+                "messages": messages,
             },
         }
-        return coefficient_frame(rows), notes
+        return coefficient_frame(rows_out), notes
+
+    def _pooled(
+        self, y: np.ndarray, matrix: np.ndarray, design: Design, columns: list[int], seed: int
+    ) -> tuple[Pooled, int]:
+        """The Logit fitted on each imputed data set (or once, without missing values) and
+        pooled by Rubin's rules; returns the pooled estimates and the number of data sets."""
+        missing = bool(np.isnan(matrix).any())
+        imputations = self.imputations if missing else 1
+        low, high = imputation_bounds(design)
+        low, high = np.asarray(low)[columns], np.asarray(high)[columns]
+        estimates, variances = [], []
+        for k in range(imputations):
+            filled = matrix
+            if missing:
+                imputer = ChainedEquationsImputer(
+                    iterations=self.impute_iterations,
+                    min_value=np.r_[low, -np.inf],
+                    max_value=np.r_[high, np.inf],
+                    random_state=derive_seed(seed, 710, k),
+                    method=self.imputation_method,
+                    donors=self.pmm_donors,
+                )
+                filled = imputer.fit_transform(np.column_stack([matrix, y]))[:, :-1]
+            params, bse = _logit(y, filled)
+            estimates.append(params)
+            variances.append(bse**2)
+        df_complete = float(len(y) - matrix.shape[1] - 1) if missing else math.inf
+        pooled = pool_rubin(np.vstack(estimates), np.vstack(variances), df_complete, self.ci_level)
+        return pooled, imputations
 
     @classmethod
     def example(cls) -> Self:
