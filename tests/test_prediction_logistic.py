@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from pipeline.models.base import ModelError, ModelInputs, NotEstimable
+from pipeline.models.base import ModelError, ModelInputs
 from pipeline.models.prediction.logistic import Logistic
 
 REFERENCE = Path(__file__).resolve().parent / "reference"
