@@ -7,14 +7,21 @@ interaction with time, age, sex, diagnosis) is fitted by REML with
 
 - ``profiled``: this project's engine (lme4's profiled REML criterion, vectorised per
   trajectory, L-BFGS-B with an analytic gradient): design matrices + fit + convergence checks;
-- ``statsmodels``: statsmodels ``MixedLM`` with default settings, and with L-BFGS only (the
-  project's ``engine: statsmodels``);
 - ``lmer``: ``lme4::lmer`` with default settings, timed inside R (``system.time`` around
-  ``lmer``, model frame included, reading the CSV excluded), when ``Rscript`` is on the PATH.
+  ``lmer``, model frame included, reading the CSV and starting R excluded), when ``Rscript`` is
+  on the PATH;
+- ``statsmodels``: statsmodels ``MixedLM`` with default settings, and with L-BFGS only (the
+  project's ``engine: statsmodels``).
 
-Every figure is the median wall time of ``--repeats`` runs (statsmodels: one run). The
-estimates are compared with lmer's (largest relative difference over fixed effects and
-variance components). Run ``python benchmarks/bench_mixed.py [--sizes 1000 5000]
+The contenders alternate within each of ``--repeats`` rounds (profiled, lmer, statsmodels
+default, statsmodels lbfgs; the order rotates by one each round), so that every contender meets
+the same load from other processes and a ratio compares like with like. Each fit records wall
+time and CPU time (user + system of all its threads; R's ``system.time`` user + system); the
+tables give the median of each, the ratios to lmer of both, and the 1-minute load average
+during the rounds. On a shared machine read the CPU ratios: wall time grows with the load,
+CPU time much less (the engine's BLAS may use two cores where lmer uses one, which the CPU
+figures show). The estimates are compared with lmer's (largest relative difference over fixed
+effects and variance components). Run ``python benchmarks/bench_mixed.py [--sizes 1000 5000]
 [--repeats 3] [--skip-statsmodels] [--json OUT]``.
 """
 
@@ -53,30 +60,29 @@ for (r in refs) {
   if (v %in% names(d)) d[[v]] <- factor(d[[v]], levels = c(ref, setdiff(sort(unique(d[[v]])), ref)))
 }
 f <- as.formula(args[[2]])
-times <- numeric(0)
-for (i in seq_len(as.integer(args[[4]]))) {
-  times <- c(times, system.time(fit <- lmer(f, data = d, REML = TRUE))[["elapsed"]])
-}
+st <- system.time(fit <- lmer(f, data = d, REML = TRUE))
+cpu <- sum(st[c("user.self", "sys.self")], st[c("user.child", "sys.child")], na.rm = TRUE)
+cat(sprintf("%.17g", c(st[["elapsed"]], cpu)), sep = "\n", file = args[[4]])
 vc <- as.data.frame(VarCorr(fit))
-out <- list(
-  seconds = times,
-  fixef = as.list(fixef(fit)),
-  variance = vc$vcov
-)
-cat(sprintf("%.17g", times), sep = "\n", file = args[[5]])
 write.csv(data.frame(term = names(fixef(fit)), value = unname(fixef(fit))),
-          paste0(args[[5]], ".fixef.csv"), row.names = FALSE)
-write.csv(data.frame(value = vc$vcov), paste0(args[[5]], ".vc.csv"), row.names = FALSE)
+          paste0(args[[4]], ".fixef.csv"), row.names = FALSE)
+write.csv(data.frame(value = vc$vcov), paste0(args[[4]], ".vc.csv"), row.names = FALSE)
 """
 
 
-def _median_time(func: Any, repeats: int) -> tuple[float, Any]:
-    times, result = [], None
-    for _ in range(repeats):
-        start = time.perf_counter()
-        result = func()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times), result
+def load_average() -> float:
+    """The 1-minute load average of the machine."""
+    try:
+        return float(Path("/proc/loadavg").read_text(encoding="ascii").split()[0])
+    except (OSError, ValueError, IndexError):
+        return float("nan")
+
+
+def _timed(func: Any) -> tuple[float, float, Any]:
+    """Wall and CPU seconds (this process, every thread) of one call, and its result."""
+    wall, cpu = time.perf_counter(), time.process_time()
+    result = func()
+    return time.perf_counter() - wall, time.process_time() - cpu, result
 
 
 def _lme4_formula(spec: _mixed.MixedSpec) -> str:
@@ -84,22 +90,27 @@ def _lme4_formula(spec: _mixed.MixedSpec) -> str:
     return f"{spec.formula} + ({random} | {spec.groups})"
 
 
-def _run_lmer(
-    frame: pd.DataFrame, spec: _mixed.MixedSpec, repeats: int, workdir: Path
-) -> dict[str, Any] | None:
+def _lmer_once(
+    data_path: Path, spec: _mixed.MixedSpec, workdir: Path
+) -> tuple[float, float, Path] | None:
+    """One lmer fit in a fresh R process: its wall and CPU seconds (inside R) and the
+    prefix of its estimate files."""
     if shutil.which("Rscript") is None:
         return None
-    data_path = workdir / "data.csv"
-    frame.to_csv(data_path, index=False, float_format="%.17g")
     script = workdir / "bench.R"
-    script.write_text(R_SCRIPT, encoding="utf-8")
+    if not script.exists():
+        script.write_text(R_SCRIPT, encoding="utf-8")
     out = workdir / "lmer_times.txt"
     refs = ";".join(f"{k}={v}" for k, v in spec.reference_levels.items())
     subprocess.run(
-        ["Rscript", str(script), str(data_path), _lme4_formula(spec), refs, str(repeats), str(out)],
+        ["Rscript", str(script), str(data_path), _lme4_formula(spec), refs, str(out)],
         check=True,
     )
-    seconds = [float(x) for x in out.read_text().split()]
+    wall, cpu = (float(x) for x in out.read_text().split())
+    return wall, cpu, out
+
+
+def _lmer_estimates(out: Path, frame: pd.DataFrame, spec: _mixed.MixedSpec) -> dict[str, Any]:
     fixef = pd.read_csv(f"{out}.fixef.csv")
     variance = pd.read_csv(f"{out}.vc.csv")["value"].to_numpy()
     levels = {
@@ -108,11 +119,7 @@ def _run_lmer(
         if variable in frame.columns
     }
     names = [_project_name(str(n), levels) for n in fixef["term"]]
-    return {
-        "seconds": statistics.median(seconds),
-        "fixef": dict(zip(names, fixef["value"].to_numpy(), strict=True)),
-        "variance": variance,
-    }
+    return {"fixef": dict(zip(names, fixef["value"].to_numpy(), strict=True)), "variance": variance}
 
 
 def _project_name(name: str, levels: dict[str, list[str]]) -> str:
@@ -164,44 +171,73 @@ def bench(
             instrument=model.instrument,
         ).frame
         row: dict[str, Any] = {"trajectories": size, "measurements": len(frame)}
+        data_path = workdir / f"data_{size}.csv"
+        frame.to_csv(data_path, index=False, float_format="%.17g")
+        design = _mixed.build_design(frame, spec)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            from statsmodels.regression.mixed_linear_model import MixedLM as SmMixedLM
 
-        def fast(frame: pd.DataFrame = frame) -> tuple[_mixed.Design, _mixed.EngineFit]:
+            sm_model = SmMixedLM(design.y, design.x, groups=design.groups, exog_re=design.z)
+
+        def profiled(frame: pd.DataFrame = frame) -> tuple[_mixed.Design, _mixed.EngineFit]:
             design = _mixed.build_design(frame, spec)
             return design, _mixed.fit_design(design, "profiled", reml=True)
 
-        row["profiled_s"], (design, fitted) = _median_time(fast, repeats)
-        row["profiled_converged"] = fitted.converged
-        start = time.perf_counter()
-        model.fit(inputs)
-        row["profiled_with_lrt_s"] = time.perf_counter() - start
-        problem = _lmm.prepare(design.y, design.x, design.z, design.groups)
-        row["profiled_evaluations"] = _lmm.fit(problem).n_evaluations
-        if with_statsmodels:
-            from statsmodels.regression.mixed_linear_model import MixedLM as SmMixedLM
-
+        def sm_default(model: Any = sm_model) -> Any:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
-                sm_model = SmMixedLM(design.y, design.x, groups=design.groups, exog_re=design.z)
-                start = time.perf_counter()
-                sm_default = sm_model.fit(reml=True)
-                row["statsmodels_default_s"] = time.perf_counter() - start
-                start = time.perf_counter()
-                sm_model.fit(reml=True, method=["lbfgs"])
-                row["statsmodels_lbfgs_s"] = time.perf_counter() - start
+                return model.fit(reml=True)
+
+        def sm_lbfgs(model: Any = sm_model) -> Any:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                return model.fit(reml=True, method=["lbfgs"])
+
+        contenders = ["profiled", "lmer"]
+        if with_statsmodels:
+            contenders += ["statsmodels_default", "statsmodels_lbfgs"]
+        times: dict[str, list[tuple[float, float]]] = {c: [] for c in contenders}
+        results: dict[str, Any] = {}
+        loads = [load_average()]
+        for round_ in range(repeats):
+            shift = round_ % len(contenders)
+            for name in contenders[shift:] + contenders[:shift]:
+                if name == "lmer":
+                    measured = _lmer_once(data_path, spec, workdir)
+                    if measured is None:
+                        continue
+                    wall, cpu, results["lmer"] = measured
+                else:
+                    func = {"profiled": profiled, "statsmodels_default": sm_default,
+                            "statsmodels_lbfgs": sm_lbfgs}[name]  # fmt: skip
+                    wall, cpu, results[name] = _timed(func)
+                times[name].append((wall, cpu))
+                loads.append(load_average())
+        row["rounds"] = repeats
+        row["order"] = ", ".join(contenders)
+        row["load_min"], row["load_max"] = min(loads), max(loads)
+        for name, pairs in times.items():
+            if pairs:
+                row[f"{name}_s"] = statistics.median(w for w, _ in pairs)
+                row[f"{name}_cpu_s"] = statistics.median(c for _, c in pairs)
+        _, fitted = results["profiled"]
+        row["profiled_converged"] = fitted.converged
+        wall, cpu, _ = _timed(lambda inputs=inputs: model.fit(inputs))
+        row["profiled_with_lrt_s"], row["profiled_with_lrt_cpu_s"] = wall, cpu
+        problem = _lmm.prepare(design.y, design.x, design.z, design.groups)
+        row["profiled_evaluations"] = _lmm.fit(problem).n_evaluations
+        if "statsmodels_default" in results:
             row["statsmodels_vs_profiled_fixef_max_rel"] = _max_rel(
-                np.asarray(sm_default.fe_params), fitted.beta
+                np.asarray(results["statsmodels_default"].fe_params), fitted.beta
             )
-        lmer = _run_lmer(frame, spec, repeats, workdir)
-        if lmer is not None:
-            names = list(design.x_names)
-            row["lmer_s"] = lmer["seconds"]
-            row["profiled_over_lmer"] = row["profiled_s"] / lmer["seconds"]
-            if "statsmodels_default_s" in row:
-                row["statsmodels_default_over_lmer"] = (
-                    row["statsmodels_default_s"] / lmer["seconds"]
-                )
-                row["statsmodels_lbfgs_over_lmer"] = row["statsmodels_lbfgs_s"] / lmer["seconds"]
-            reference = np.array([lmer["fixef"][name] for name in names])
+        if "lmer" in results and "lmer_s" in row:
+            lmer = _lmer_estimates(results["lmer"], frame, spec)
+            for name in contenders:
+                if name != "lmer" and f"{name}_s" in row:
+                    row[f"{name}_over_lmer"] = row[f"{name}_s"] / row["lmer_s"]
+                    row[f"{name}_cpu_over_lmer"] = row[f"{name}_cpu_s"] / row["lmer_cpu_s"]
+            reference = np.array([lmer["fixef"][name] for name in design.x_names])
             row["fixef_max_rel_diff_vs_lmer"] = _max_rel(fitted.beta, reference)
             row["variance_max_rel_diff_vs_lmer"] = _max_rel(
                 _variance_vector(fitted), lmer["variance"]
@@ -213,22 +249,36 @@ def bench(
 
 def _markdown(rows: list[dict[str, Any]]) -> str:
     columns = [
-        ("trajectories", "trajectories", "{:d}"),
-        ("measurements", "measurements", "{:d}"),
-        ("profiled_s", "profiled s", "{:.2f}"),
-        ("statsmodels_default_s", "statsmodels default s", "{:.1f}"),
-        ("statsmodels_lbfgs_s", "statsmodels lbfgs s", "{:.1f}"),
-        ("lmer_s", "lmer s", "{:.2f}"),
-        ("profiled_over_lmer", "profiled / lmer", "{:.2f}"),
-        ("statsmodels_default_over_lmer", "statsmodels / lmer", "{:.0f}"),
+        ("trajectories", "trajectories", "{:,d}"),
+        ("measurements", "measurements", "{:,d}"),
+        ("profiled_s", "profiled wall / CPU s", "{:.2f}", "profiled_cpu_s"),
+        ("lmer_s", "lmer wall / CPU s", "{:.2f}", "lmer_cpu_s"),
+        ("statsmodels_default_s", "statsmodels default wall / CPU s", "{:.1f}",
+         "statsmodels_default_cpu_s"),
+        ("statsmodels_lbfgs_s", "statsmodels lbfgs wall / CPU s", "{:.1f}",
+         "statsmodels_lbfgs_cpu_s"),
+        ("profiled_over_lmer", "profiled / lmer wall / CPU", "{:.2f}", "profiled_cpu_over_lmer"),
+        ("statsmodels_default_over_lmer", "statsmodels / lmer wall / CPU", "{:.0f}",
+         "statsmodels_default_cpu_over_lmer"),
         ("fixef_max_rel_diff_vs_lmer", "max rel diff fixef", "{:.1e}"),
         ("variance_max_rel_diff_vs_lmer", "max rel diff var", "{:.1e}"),
-    ]
+        ("load_min", "load (1-min avg)", "{:.1f}", "load_max"),
+    ]  # fmt: skip
     present = [c for c in columns if any(c[0] in r for r in rows)]
     lines = ["| " + " | ".join(c[1] for c in present) + " |"]
     lines.append("|" + "---|" * len(present))
     for row in rows:
-        cells = [fmt.format(row[key]) if key in row else "" for key, _, fmt in present]
+        cells = []
+        for column in present:
+            key, fmt = column[0], column[2]
+            if key not in row:
+                cells.append("")
+                continue
+            cell = fmt.format(row[key])
+            if len(column) > 3 and column[3] in row:
+                sep = "–" if key == "load_min" else " / "
+                cell += sep + fmt.format(row[column[3]])
+            cells.append(cell)
         lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines)
 

@@ -103,3 +103,13 @@ def repro_project(tmp_path_factory: pytest.TempPathFactory) -> Path:
     run_ok(["git", "commit", "-qm", "copy"], dest)
     run_ok([str(BIN / "dvc"), "repro"], dest)
     return dest
+
+
+@pytest.fixture(scope="session")
+def light_prediction_outputs() -> dict[str, dict[str, Any]]:
+    """Every prediction entry with light settings fitted on the local backend (the outputs as
+    the fit stage writes them); shared by the equality tests."""
+    from prediction_entries import fitted_outputs, light_entries, light_inputs
+
+    inputs = light_inputs()
+    return {name: fitted_outputs(name, entry, inputs) for name, entry in light_entries().items()}

@@ -16,7 +16,11 @@ import pytest
 import statsmodels.api as sm
 
 from pipeline.models.prediction._prediction import pool_rubin
-from pipeline.models.prediction._prediction_impute import ChainedEquationsImputer
+from pipeline.models.prediction._prediction_impute import (
+    ChainedEquationsImputer,
+    nearest_donors,
+    nearest_donors_by_sorting,
+)
 
 TRUE_B2 = 1.0
 REPS = 200
@@ -95,3 +99,28 @@ def test_pmm_pooled_estimates_and_coverage_are_no_worse_than_the_normal_model() 
 def test_unknown_method_is_refused() -> None:
     with pytest.raises(ValueError, match="pmm or norm"):
         ChainedEquationsImputer(method="cart").fit_transform(np.array([[1.0, np.nan], [2.0, 3.0]]))
+
+
+@pytest.mark.parametrize("ties", ["none", "integers", "rounded", "few_values"])
+def test_nearest_donors_equal_the_full_sort(ties: str) -> None:
+    """The O(n log n) donor search picks exactly the donors (and order) of sorting every
+    distance, ties broken by donor order, also with heavily tied donor means."""
+    rng = np.random.default_rng(7)
+    for _ in range(150):
+        n_donors = int(rng.integers(1, 400))
+        n_recipients = int(rng.integers(0, 80))
+        k = int(min(rng.integers(1, 9), n_donors))
+        if ties == "none":
+            donors, recipients = rng.normal(size=n_donors), rng.normal(size=n_recipients)
+        elif ties == "integers":
+            donors = rng.integers(0, 5, n_donors).astype(float)
+            recipients = rng.integers(-1, 6, n_recipients).astype(float)
+        elif ties == "rounded":
+            donors = np.round(rng.normal(size=n_donors), 1)
+            recipients = np.round(rng.normal(size=n_recipients), 1) + 0.05
+        else:
+            donors = rng.integers(0, 3, n_donors) * 0.1
+            recipients = rng.choice(donors, n_recipients)
+        fast = nearest_donors(recipients, donors, k)
+        assert fast.shape == (n_recipients, k)
+        np.testing.assert_array_equal(fast, nearest_donors_by_sorting(recipients, donors, k))

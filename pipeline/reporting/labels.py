@@ -236,6 +236,10 @@ LABELS: dict[str, dict[str, str]] = {
         "en": "Penalised (L2) logistic regression",
         "nl": "Gepenaliseerde (L2) logistische regressie",
     },
+    "model=logistic": {
+        "en": "Logistic regression (maximum likelihood)",
+        "nl": "Logistische regressie (maximale aannemelijkheid)",
+    },
     "model=hgb_classifier": {"en": "Gradient boosting", "nl": "Gradient boosting"},
     "model=hgb_regressor": {"en": "Gradient boosting", "nl": "Gradient boosting"},
     "model=random_forest_classifier": {"en": "Random forest", "nl": "Random forest"},

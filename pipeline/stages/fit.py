@@ -3,7 +3,8 @@
 ``python -m pipeline stage fit NAME`` builds the model of the ``models.NAME`` entry of
 ``params.yaml`` through the registry (:mod:`pipeline.models.registry`), fits it to
 ``data/processed/scores.parquet`` and ``data/processed/trajectories.parquet`` with the seed of
-the ``fit`` block, and writes (``docs/outputs.md``, *Models*):
+the ``fit`` block (whose ``backend`` says where the refits run, on this machine or a Dask
+cluster, without changing a byte of the results), and writes (``docs/outputs.md``, *Models*):
 
 - ``coefficients.csv``: ``term, estimate, std_error, ci_low, ci_high, p_value`` (then any extra
   columns of the model, such as the Cox models' hazard ratios);
@@ -32,13 +33,13 @@ import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import pandas as pd
 
 from pipeline import config, io
 from pipeline.errors import ParamsError, PipelineError
-from pipeline.models import registry
+from pipeline.models import parallel, registry
 from pipeline.models.base import (
     COEFFICIENT_COLUMNS,
     FitResult,
@@ -65,9 +66,18 @@ class FitParams:
     seed
         Seed handed to every model (resampling, imputation, folds); deterministic models such
         as the mixed models ignore it.
+    backend
+        Where the refits of the prediction models run: ``local`` (worker processes on this
+        machine, ``n_jobs`` of the entry) or ``dask`` (a Dask cluster through joblib's Dask
+        backend). Results are identical (:mod:`pipeline.models.parallel`).
+    dask_scheduler
+        ``backend: dask``: the scheduler's address (``tcp://host:8786``); ``None`` starts a
+        ``LocalCluster`` on this machine for the stage.
     """
 
     seed: int
+    backend: Literal["local", "dask"] = "local"
+    dask_scheduler: str | None = None
 
 
 def fit_entry(name: str, entry: Mapping[str, Any], inputs: ModelInputs) -> FitResult:
@@ -183,5 +193,6 @@ def main(argv: list[str] | None = None) -> None:
     entry = model_entry(args.name, params)
     fit_params = config.build_params(FitParams, params.get("fit"), "fit")
     inputs = read_inputs(config.PROCESSED, fit_params.seed, config.EXPORT_JSON)
-    result = fit_entry(args.name, entry, inputs)
+    with parallel.use_backend(fit_params.backend, fit_params.dask_scheduler):
+        result = fit_entry(args.name, entry, inputs)
     write_result(result, config.MODELS / args.name)

@@ -40,8 +40,10 @@ with the same permutation in every imputation, and the drop in the AUC (binary) 
 (continuous) of the averaged prediction is the importance.
 
 Every task is deterministic given its seed (derived from the fit's seed and the task's
-position), so the result does not depend on ``n_jobs``. BLAS and OpenMP threads are limited to
-one per task; parallelism is over tasks (joblib's ``loky`` backend).
+position), so the result does not depend on ``n_jobs`` or on where the tasks run. BLAS and
+OpenMP threads are limited to one per task; parallelism is over tasks, on local worker
+processes (joblib's ``loky`` backend) or a Dask cluster (``fit.backend``;
+:mod:`pipeline.models.parallel`).
 
 References
 ----------
@@ -80,13 +82,13 @@ from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
-from joblib import Parallel, delayed
 from sklearn.compose import ColumnTransformer
 from sklearn.impute import SimpleImputer
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import OneHotEncoder, StandardScaler
 from threadpoolctl import threadpool_limits
 
+from pipeline.models import parallel
 from pipeline.models.prediction import _prediction_metrics as pm
 from pipeline.models.prediction._prediction_impute import ChainedEquationsImputer
 
@@ -662,16 +664,14 @@ def run_validation(
     if plan.importance_repeats < 1:
         jobs = [(job[0], job[1], None, job[3]) for job in jobs]
     on_training = plan.method == "bootstrap"
-    calls = (
-        delayed(_task)(
-            spec, design, frame, y, groups, plan, seed, train, rows, positions, on_training
-        )
-        for train, rows, positions, seed in jobs
+    results = parallel.run_tasks(
+        _task,
+        [
+            (spec, design, frame, y, groups, plan, seed, train, rows, positions, on_training)
+            for train, rows, positions, seed in jobs
+        ],
+        plan.n_jobs,
     )
-    if plan.n_jobs == 1:
-        results = [call[0](*call[1], **call[2]) for call in calls]
-    else:
-        results = Parallel(n_jobs=plan.n_jobs, backend="loky")(calls)
     final = results[0]
     assert final.fitted is not None
     refits = results[1:]

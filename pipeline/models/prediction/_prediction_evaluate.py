@@ -47,10 +47,10 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from joblib import Parallel, delayed
 from scipy import stats
 from threadpoolctl import threadpool_limits
 
+from pipeline.models import parallel
 from pipeline.models.prediction import _prediction_metrics as pm
 from pipeline.models.prediction._prediction_engine import Design, Kind, ValidationRun, derive_seed
 
@@ -163,14 +163,13 @@ def _resampled(
     n_jobs: int,
 ) -> pm.Draws:
     """Measures on each resample, averaged over the prediction sets (draws x ...); blocks of
-    :data:`CHUNK` resamples run in parallel over ``n_jobs`` processes."""
+    :data:`CHUNK` resamples run as parallel tasks (:func:`pipeline.models.parallel.run_tasks`)."""
     blocks = [weights[start : start + CHUNK] for start in range(0, len(weights), CHUNK)]
-    if n_jobs == 1 or len(blocks) == 1:
-        chunks = [_chunk_measures(kind, y, predictions, w, thresholds, subgroups) for w in blocks]
-    else:
-        chunks = Parallel(n_jobs=n_jobs, backend="loky")(
-            delayed(_chunk_measures)(kind, y, predictions, w, thresholds, subgroups) for w in blocks
-        )
+    chunks = parallel.run_tasks(
+        _chunk_measures,
+        [(kind, y, predictions, w, thresholds, subgroups) for w in blocks],
+        n_jobs,
+    )
     return {key: np.concatenate([c[key] for c in chunks], axis=0) for key in chunks[0]}
 
 

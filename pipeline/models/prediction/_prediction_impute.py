@@ -175,8 +175,7 @@ class ChainedEquationsImputer(TransformerMixin, BaseEstimator):
         """For each predicted mean, the observed value of one of the ``donors`` closest donors
         (drawn at random; ties in distance broken by donor order)."""
         k = int(min(max(self.donors, 1), len(donor_means)))
-        distance = np.abs(means[:, None] - donor_means[None, :])
-        nearest = np.argsort(distance, axis=1, kind="stable")[:, :k]
+        nearest = nearest_donors(means, donor_means, k)
         pick = rng.integers(0, k, size=len(means))
         return np.asarray(donor_values[nearest[np.arange(len(means)), pick]], dtype=float)
 
@@ -255,3 +254,54 @@ def _unscale(
     slopes[keep] = coef[1:] / spread[keep]
     intercept = coef[0] - float(slopes[keep] @ centre[keep])
     return np.r_[intercept, slopes]
+
+
+def nearest_donors_by_sorting(means: np.ndarray, donor_means: np.ndarray, k: int) -> np.ndarray:
+    """The ``k`` donors closest to each mean, by a full sort of every distance (the definition:
+    ``|mean - donor mean|`` ascending, ties by donor order); O(recipients x donors)."""
+    distance = np.abs(means[:, None] - donor_means[None, :])
+    return np.argsort(distance, axis=1, kind="stable")[:, :k]
+
+
+def nearest_donors(means: np.ndarray, donor_means: np.ndarray, k: int) -> np.ndarray:
+    """The ``k`` donors closest to each mean (recipients x k donor positions), in order.
+
+    Exactly :func:`nearest_donors_by_sorting` (same floating-point distances, same order, ties
+    broken by donor order), in O((recipients + donors) log donors): the donor means are sorted
+    once; the ``k`` nearest donors of a mean lie among the ``k`` sorted donors on either side
+    of its insertion point, since the distance can only grow away from it. Only a recipient
+    whose ``k``-th distance is shared by the donor just outside that window (a run of tied
+    donor means that continues beyond it) is matched by the full sort.
+    """
+    means = np.asarray(means, dtype=float)
+    donor_means = np.asarray(donor_means, dtype=float)
+    n_donors = len(donor_means)
+    if (
+        len(means) == 0
+        or n_donors <= 2 * k
+        or not (np.isfinite(means).all() and np.isfinite(donor_means).all())
+    ):
+        return nearest_donors_by_sorting(means, donor_means, k)
+    order = np.argsort(donor_means, kind="stable")
+    ordered = donor_means[order]
+    insert = np.searchsorted(ordered, means, side="left")
+    window = insert[:, None] + np.arange(-k, k)[None, :]
+    valid = (window >= 0) & (window < n_donors)
+    position = np.clip(window, 0, n_donors - 1)
+    distance = np.where(valid, np.abs(means[:, None] - ordered[position]), np.inf)
+    donor = np.where(valid, order[position], n_donors)
+    ranked = np.lexsort((donor, distance), axis=-1)[:, :k]
+    rows = np.arange(len(means))[:, None]
+    nearest = donor[rows, ranked]
+    kth = distance[rows[:, 0], ranked[:, -1]]
+    # The donors just outside the window: no nearer than the k-th; equally near means a run of
+    # ties that may go on beyond the window, whose members are chosen by donor order.
+    before, after = window[:, 0] - 1, window[:, -1] + 1
+    outside = [
+        (before >= 0) & (np.abs(means - ordered[np.clip(before, 0, n_donors - 1)]) == kth),
+        (after < n_donors) & (np.abs(means - ordered[np.clip(after, 0, n_donors - 1)]) == kth),
+    ]
+    redo = np.flatnonzero(outside[0] | outside[1])
+    if len(redo):
+        nearest[redo] = nearest_donors_by_sorting(means[redo], donor_means, k)
+    return nearest

@@ -61,6 +61,8 @@ EPS = 1e-6
 MAX_NEWTON = 50
 #: Convergence: every Newton step smaller than this.
 TOLERANCE = 1e-8
+#: Rows of a weight matrix processed together by :func:`continuous_measures`.
+ROW_BLOCK = 16
 #: Names of the overall measures, by outcome kind.
 BINARY_MEASURES: tuple[str, ...] = (
     "auc",
@@ -140,13 +142,20 @@ def recalibration(
 
 
 def _offset_intercept(y: np.ndarray, lp: np.ndarray, w: np.ndarray, a: np.ndarray) -> np.ndarray:
-    """Newton-Raphson for a in logit P(y=1) = a + lp, per row of ``w`` (NaN: no convergence)."""
+    """Newton-Raphson for a in logit P(y=1) = a + lp, per row of ``w`` (NaN: no convergence).
+
+    The (rows x n) intermediate arrays are allocated once and reused by every step (the same
+    operations in the same order as fresh arrays, so the same numbers, without allocating
+    large arrays in every step).
+    """
     a = a.astype(float).copy()
     done = np.zeros(w.shape[0], dtype=bool)
+    mu, work, other = np.empty(w.shape), np.empty(w.shape), np.empty(w.shape)
     for _ in range(MAX_NEWTON):
-        mu = expit(lp[None, :] + a[:, None])
-        gradient = (w * (y - mu)).sum(axis=1)
-        hessian = (w * mu * (1.0 - mu)).sum(axis=1)
+        expit(np.add(lp[None, :], a[:, None], out=work), out=mu)
+        gradient = np.multiply(w, np.subtract(y, mu, out=work), out=work).sum(axis=1)
+        np.multiply(w, mu, out=work)
+        hessian = np.multiply(work, np.subtract(1.0, mu, out=other), out=work).sum(axis=1)
         with np.errstate(invalid="ignore", divide="ignore"):
             step = np.where(done, 0.0, gradient / hessian)
         a = a + np.clip(step, -5.0, 5.0)
@@ -159,16 +168,21 @@ def _offset_intercept(y: np.ndarray, lp: np.ndarray, w: np.ndarray, a: np.ndarra
 def _intercept_slope(
     y: np.ndarray, lp: np.ndarray, w: np.ndarray, a: np.ndarray, b: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Newton-Raphson for (a, b) in logit P(y=1) = a + b lp, per row of ``w``."""
+    """Newton-Raphson for (a, b) in logit P(y=1) = a + b lp, per row of ``w`` (intermediate
+    arrays reused as in :func:`_offset_intercept`)."""
     a = a.astype(float).copy()
     b = b.astype(float).copy()
     done = np.zeros(w.shape[0], dtype=bool)
+    mu, r, v, work = (np.empty(w.shape) for _ in range(4))
+    lp2 = lp * lp
     for _ in range(MAX_NEWTON):
-        mu = expit(a[:, None] + b[:, None] * lp[None, :])
-        r = w * (y - mu)
-        v = w * mu * (1.0 - mu)
+        np.multiply(b[:, None], lp[None, :], out=work)
+        expit(np.add(a[:, None], work, out=work), out=mu)
+        np.multiply(w, np.subtract(y, mu, out=work), out=r)
+        np.multiply(w, mu, out=v)
+        np.multiply(v, np.subtract(1.0, mu, out=work), out=v)
         g0, g1 = r.sum(axis=1), r @ lp
-        h00, h01, h11 = v.sum(axis=1), v @ lp, v @ (lp * lp)
+        h00, h01, h11 = v.sum(axis=1), v @ lp, v @ lp2
         det = h00 * h11 - h01 * h01
         with np.errstate(invalid="ignore", divide="ignore"):
             da = np.where(done, 0.0, (h11 * g0 - h01 * g1) / det)
@@ -225,10 +239,25 @@ def binary_measures(
 
 
 def continuous_measures(y: np.ndarray, pred: np.ndarray, w: np.ndarray | None = None) -> Draws:
-    """Every continuous measure per row of ``w``."""
+    """Every continuous measure per row of ``w``.
+
+    Rows of ``w`` are taken :data:`ROW_BLOCK` at a time: every measure of a row is computed
+    from that row alone (element-wise operations and a sum along the row), so blocks give the
+    same numbers with intermediate arrays small enough to stay in the processor's cache.
+    """
     y = np.asarray(y, dtype=float)
     pred = np.asarray(pred, dtype=float)
     w = _as_weights(w, len(y))
+    if w.shape[0] > ROW_BLOCK:
+        parts = [
+            _continuous_block(y, pred, w[start : start + ROW_BLOCK])
+            for start in range(0, w.shape[0], ROW_BLOCK)
+        ]
+        return {key: np.concatenate([part[key] for part in parts]) for key in parts[0]}
+    return _continuous_block(y, pred, w)
+
+
+def _continuous_block(y: np.ndarray, pred: np.ndarray, w: np.ndarray) -> Draws:
     total = w.sum(axis=1)
     mean_y = (w * y).sum(axis=1) / total
     mean_p = (w * pred).sum(axis=1) / total

@@ -45,6 +45,11 @@ ESTIMATORS: dict[str, tuple[str, str]] = {
         "penalty tuned",
         "le_cessie_1992",
     ),
+    "logistic": (
+        "logistic regression by maximum likelihood, nothing penalised or tuned (its odds ratios "
+        "are reported with Wald intervals, pooled over the imputations by Rubin's rules)",
+        "rubin_1987",
+    ),
     "hgb_classifier": (
         "histogram-based gradient boosting of classification trees",
         "friedman_2001",

@@ -26,7 +26,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
@@ -113,6 +113,7 @@ class Column:
             measure = f"{measure} ({self._unit()})"
         method = {
             "logistic_l2": "penalised logistic",
+            "logistic": "logistic",
             "ridge_regression": "ridge",
             "ancova": "ANCOVA",
             "cox_ph": "Cox",
@@ -225,6 +226,13 @@ def _term_of(column: Column, row: str) -> str:
     return row
 
 
+def _exp(log_value: Any) -> float:
+    """exp of a log odds ratio; infinite (printed as not finite) beyond the float range
+    instead of an OverflowError."""
+    x = float(log_value)
+    return math.inf if x > 709.0 else math.exp(x)
+
+
 def value(column: Column, row: str) -> tuple[float, float, float] | None:
     """(estimate, low, high) of ``row`` in ``column`` as printed (odds and hazard ratios on the
     ratio scale); ``None`` when the model has no such term."""
@@ -238,9 +246,9 @@ def value(column: Column, row: str) -> tuple[float, float, float] | None:
         return float(r["hazard_ratio"]), float(r["hr_ci_low"]), float(r["hr_ci_high"])
     if column.kind == "or":
         return (
-            math.exp(float(r["estimate"])),
-            math.exp(float(r["ci_low"])) if finite(r["ci_low"]) else math.nan,
-            math.exp(float(r["ci_high"])) if finite(r["ci_high"]) else math.nan,
+            _exp(r["estimate"]),
+            _exp(r["ci_low"]) if finite(r["ci_low"]) else math.nan,
+            _exp(r["ci_high"]) if finite(r["ci_high"]) else math.nan,
         )
     return float(r["estimate"]), float(r["ci_low"]), float(r["ci_high"])
 
