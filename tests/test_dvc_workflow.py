@@ -133,3 +133,33 @@ def test_committed_lock_is_what_this_checkout_reproduces() -> None:
     assert stale_stages(json.loads(status.stdout or "{}")) == {}
     diff = subprocess.run(["git", "diff", "--quiet", "--", "dvc.lock"], cwd=ROOT, check=False)
     assert diff.returncode == 0, "dvc.lock differs from the committed one: commit it"
+
+
+def _covered(path: str, deps: list[str]) -> bool:
+    return any(path == dep or path.startswith(dep.rstrip("/") + "/") for dep in deps)
+
+
+def test_report_depends_on_everything_its_provenance_records() -> None:
+    """The provenance records print the hashes of the export, of every output of ingest, clean,
+    score and the fits, and a fingerprint of those stages' code (read from ``dvc.lock``). A
+    record of something the report does not depend on goes stale without DVC rerunning the
+    report: a fresh clone then writes another report than the committed ``dvc.lock`` says."""
+    from pipeline.stages.report import BASE_STAGES
+
+    lock = yaml.safe_load((ROOT / "dvc.lock").read_text(encoding="utf-8"))["stages"]
+    deps = [str(dep["path"]) for dep in lock["report"]["deps"]]
+    recorded = [*BASE_STAGES, *(name for name in lock if name.startswith("fit@"))]
+    code = {
+        str(dep["path"])
+        for stage in recorded
+        for dep in lock[stage]["deps"]
+        if str(dep["path"]).startswith("pipeline")
+    }
+    data = {str(out["path"]) for stage in recorded for out in lock[stage].get("outs", [])}
+    data |= {
+        str(dep["path"])
+        for dep in lock["ingest"]["deps"]
+        if str(dep["md5"]).endswith(".dir") and not str(dep["path"]).startswith("pipeline")
+    }  # the export (and the profiles folder), as provenance.lock_hashes reads them
+    missing = sorted(p for p in code | data if not _covered(p, deps))
+    assert not missing, f"the report stage does not depend on: {missing}"
