@@ -109,6 +109,22 @@ def test_params_block_loads_and_is_validated() -> None:
         build_params(SynthParams, block, "synth")
 
 
+def test_a_prevalence_of_0_or_1_makes_a_factor_absent_or_universal() -> None:
+    """The export sweep's ``absent_*`` exports: nobody (0) or everybody (1) has the factor."""
+    from pipeline.synth.population import draw_clients
+
+    params = load_params("synth", SynthParams)
+    prevalence = {**params.population.prevalence, "comorbid_asd": 0.0, "comorbid_ptsd": 1.0}
+    population = dataclasses.replace(params.population, prevalence=prevalence)
+    clients = draw_clients(np.random.default_rng(3), 500, population)
+    assert clients["comorbid_asd"].eq(0).all() and clients["comorbid_ptsd"].eq(1).all()
+    assert 0 < clients["comorbid_personality"].mean() < 1
+    block = yaml.safe_load(PARAMS_PATH.read_text(encoding="utf-8"))["synth"]
+    block["population"]["prevalence"]["cfs"] = 1.2
+    with pytest.raises(ParamsError, match="prevalence.cfs' must lie between 0 and 1"):
+        build_params(SynthParams, block, "synth")
+
+
 # --- the export contract ------------------------------------------------------------------
 
 

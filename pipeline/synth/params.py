@@ -179,11 +179,12 @@ class PopulationParams:
             raise ParamsError(
                 "params.yaml 'synth.population.prevalence' needs exactly cfs and every comorbid_*"
             )
+        # 0 (nobody) and 1 (everybody) are allowed: the export sweep's absent and universal
+        # comorbidities. The copula threshold is then -inf or +inf (population.draw_clients).
         for name, p in self.prevalence.items():
-            if not 0.0 < p < 1.0:
+            if not 0.0 <= p <= 1.0:
                 raise ParamsError(
-                    f"params.yaml 'synth.population.prevalence.{name}' must lie strictly "
-                    "between 0 and 1"
+                    f"params.yaml 'synth.population.prevalence.{name}' must lie between 0 and 1"
                 )
         for a, row in self.latent_correlation.items():
             for b, r in row.items():
