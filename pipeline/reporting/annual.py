@@ -233,9 +233,9 @@ def report_year(configured: int | None, export_date: pd.Timestamp) -> int:
     """The annual report's year: ``report.year``, or (``None``) the last calendar year ending on
     or before the export date.
 
-    The report stage passes the latest date of the ingested data, which ingest keeps on or
-    before the export date (later dates are quarantined), so a mistyped ``end_date`` of 2099
-    cannot make an ``annual-report-2098``.
+    The report stage passes the export date ingest settled (``data/interim/ingested/export.json``:
+    ``ingest.export_date``, else from the export's metadata and data); ingest quarantines later
+    dates, so a mistyped ``end_date`` of 2099 cannot make an ``annual-report-2098``.
 
     Examples
     --------
