@@ -153,3 +153,29 @@ def test_monotone_likelihood_terms_are_left_out_as_in_the_cox_models() -> None:
     assert any(m.startswith("sex[T.x]: all 4 with value 1") for m in notes["messages"])
     assert np.isfinite(table["ci_high"]).all() and (table["std_error"] < 20).all()
     assert {"comorbid_asd", "sex[T.m]", "ssd12_total_intake"} <= set(table.index)
+
+
+def test_aliased_terms_are_left_out_as_r_glm_gives_them_na() -> None:
+    """A comorbidity nobody has, one everybody has (the sweep's absent_* exports) and a copy of
+    another column are aliased (R glm: NA); they are left out with a message and the other
+    estimates equal the fit without them."""
+    data = pd.read_csv(REFERENCE / "logistic_set.csv")
+    without = [p for p in PREDICTORS if p not in ("comorbid_asd", "comorbid_ptsd")]
+    reference = _model(predictors=tuple(without)).fit(_inputs(data)).coefficients
+    reference = reference.set_index("term")
+    for asd, ptsd in ((0, 1), (1, 0)):
+        changed = data.assign(comorbid_asd=asd, comorbid_ptsd=ptsd)
+        result = _model().fit(_inputs(changed))
+        table = result.coefficients.set_index("term")
+        messages = result.metrics["inferential_model"]["messages"]
+        assert set(table.index) == set(reference.index)
+        np.testing.assert_allclose(table["estimate"], reference.loc[table.index, "estimate"])
+        assert sum("the same value for every analysed trajectory" in m for m in messages) == 2
+    copied = data.assign(comorbid_ptsd=data["comorbid_asd"])
+    result = _model().fit(_inputs(copied))
+    table = result.coefficients.set_index("term")
+    assert "comorbid_ptsd" not in table.index and "comorbid_asd" in table.index
+    assert any(
+        m.startswith("comorbid_ptsd: a linear combination")
+        for m in result.metrics["inferential_model"]["messages"]
+    )

@@ -115,7 +115,10 @@ class Logistic(BinaryPredictionModel):
     ) -> tuple[pd.DataFrame, dict[str, Any]]:
         """statsmodels Logit of the event, pooled over imputations by Rubin's rules.
 
-        Terms whose likelihood is monotone (no finite estimate) are left out first, as the Cox
+        Aliased terms are left out first, as R's ``glm`` reports them ``NA``: a column with one
+        value for every analysed trajectory (a comorbidity nobody or everybody has, an absent
+        level) and a column that is a linear combination of the intercept and the columns
+        before it. Then terms whose likelihood is monotone (no finite estimate), as the Cox
         models do: a 0/1 column whose 1s all share one outcome, and any term whose standard
         error exceeds :data:`SEPARATION_SE` after the fit; for a level of a categorical
         predictor its rows are left out (the level cannot be merged into the reference), for a
@@ -145,7 +148,18 @@ class Logistic(BinaryPredictionModel):
                     "out of the model"
                 )
 
+        def alias(j: int, why: str) -> None:
+            columns.remove(j)
+            messages.append(f"{names[j]}: {why}; not estimable (aliased), left out of the model")
+
         for _ in range(len(names) + 1):
+            for j in list(columns):
+                x = matrix_all[rows, j]
+                x = x[~np.isnan(x)]
+                if x.size == 0 or x.min() == x.max():
+                    alias(j, "the same value for every analysed trajectory")
+            for j in _dependent(matrix_all[rows][:, columns], columns):
+                alias(j, "a linear combination of the intercept and the terms before it")
             for j in list(columns):
                 x = matrix_all[rows, j]
                 if not np.isin(x[~np.isnan(x)], (0.0, 1.0)).all():
@@ -237,6 +251,22 @@ class Logistic(BinaryPredictionModel):
     def example(cls) -> Self:
         """Reliable improvement on the SSD-12, small validation settings."""
         return cls(target="ssd12_total_category", **example_settings())
+
+
+def _dependent(matrix: np.ndarray, columns: list[int]) -> list[int]:
+    """The ``columns`` that are linear combinations of the intercept and the columns before
+    them, on the rows without missing values: R's ``glm`` gives them ``NA`` (pivoted QR, the
+    later column of a dependent set is dropped); here they are left out before the fit."""
+    complete = matrix[~np.isnan(matrix).any(axis=1)]
+    kept = np.ones((len(complete), 1))
+    dependent = []
+    for k, j in enumerate(columns):
+        candidate = np.column_stack([kept, complete[:, k]])
+        if np.linalg.matrix_rank(candidate) < candidate.shape[1]:
+            dependent.append(j)
+        else:
+            kept = candidate
+    return dependent
 
 
 def _logit(y: np.ndarray, matrix: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
