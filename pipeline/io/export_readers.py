@@ -27,6 +27,7 @@ import hashlib
 import io
 import json
 import re
+import warnings
 import zipfile
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
@@ -366,21 +367,26 @@ def _careful_frame(
     # line ends itself, takes the header for a data row when the next line starts with a space.
     cr_only = "\n" not in text and "\r" in text
     try:
-        frame = pd.read_csv(
-            io.StringIO(text),
-            sep=delimiter,
-            lineterminator="\r" if cr_only else None,
-            header=0,
-            names=list(range(len(header))),
-            index_col=False,
-            dtype=str,
-            keep_default_na=False,
-            na_filter=False,
-            engine="c",
-            skip_blank_lines=True,
-            quotechar='"',
-            doublequote=True,
-        )
+        # pandas warns ("Length of header or names does not match length of data") when
+        # quoting fooled the byte scan and a record has another field count; such a file is
+        # refused below (by the csv module's field check, or else as ambiguous), never read.
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always", pd.errors.ParserWarning)
+            frame = pd.read_csv(
+                io.StringIO(text),
+                sep=delimiter,
+                lineterminator="\r" if cr_only else None,
+                header=0,
+                names=list(range(len(header))),
+                index_col=False,
+                dtype=str,
+                keep_default_na=False,
+                na_filter=False,
+                engine="c",
+                skip_blank_lines=True,
+                quotechar='"',
+                doublequote=True,
+            )
     except pd.errors.EmptyDataError as exc:
         raise ExportError(f"{file} is empty") from exc
     except pd.errors.ParserError as exc:
@@ -392,6 +398,14 @@ def _careful_frame(
         # record whose field count differs from the header's).
         _slow_field_check(text, delimiter, len(header), file, table)
         lines = _record_lines_slow(text, delimiter)
+    if any(issubclass(w.category, pd.errors.ParserWarning) for w in caught):
+        _slow_field_check(text, delimiter, len(header), file, table)
+        raise ExportError(  # pragma: no cover - defensive: the check above refuses these
+            f"{file} is not a valid CSV file: its quoting cannot be read unambiguously (table "
+            f"{table}; quote cells that hold the delimiter, a quote or a line break)"
+        )
+    for w in caught:  # pragma: no cover - pandas gives no other warnings with dtype=str
+        warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
     if lines is None or len(lines) != len(frame) + 1:  # pragma: no cover - defensive
         lines = np.arange(1, len(frame) + 2, dtype=np.int64)
     rows = np.asarray(lines[1:], dtype=np.int64)
