@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import shutil
 import subprocess
+from fractions import Fraction
 from pathlib import Path
 
 import numpy as np
@@ -78,6 +79,50 @@ def test_weighted_measures_equal_the_expanded_resample(
 
 def test_auc_is_undefined_without_both_classes() -> None:
     assert np.isnan(pm.weighted_auc(np.ones(5), np.linspace(0.1, 0.9, 5))[0])
+
+
+def _pairwise_auc(y: np.ndarray, p: np.ndarray, w: np.ndarray) -> Fraction:
+    """The c-statistic by its definition, over every event/non-event pair, in exact fractions."""
+    pairs, concordant = Fraction(0), Fraction(0)
+    for i in np.flatnonzero(y == 1):
+        for j in np.flatnonzero(y == 0):
+            weight = Fraction(int(w[i])) * Fraction(int(w[j]))
+            pairs += weight
+            concordant += weight * (1 if p[i] > p[j] else Fraction(1, 2) if p[i] == p[j] else 0)
+    return concordant / pairs
+
+
+def test_weighted_auc_is_exact_with_resampling_counts() -> None:
+    # With whole-number weights every sum of the c-statistic is exact, so the result is the
+    # correctly rounded quotient of the pair counts: equal to the exact fraction to the last bit.
+    rng = np.random.default_rng(21)
+    for _ in range(20):
+        n = int(rng.integers(2, 40))
+        p = np.round(rng.uniform(0, 1, n), int(rng.integers(0, 3)))  # many ties
+        y = (rng.random(n) < 0.4).astype(float)
+        w = pm.cluster_bootstrap_weights(rng.integers(0, n, n), 5, rng)
+        auc = pm.weighted_auc(y, p, w)
+        for row, value in zip(w, auc, strict=True):
+            events, non_events = row[y == 1].sum(), row[y == 0].sum()
+            if events == 0 or non_events == 0:
+                assert np.isnan(value)
+            else:
+                assert value == float(_pairwise_auc(y, p, row))
+
+
+def test_weighted_auc_matches_scikit_learn_on_resamples(
+    sample: tuple[np.ndarray, np.ndarray, np.ndarray],
+) -> None:
+    p, y, _ = sample
+    rng = np.random.default_rng(8)
+    w = pm.cluster_bootstrap_weights(np.arange(len(p)) // 2, 30, rng)
+    expected = [roc_auc_score(y, p, sample_weight=row) for row in w]
+    np.testing.assert_allclose(pm.weighted_auc(y, p, w), expected, rtol=0, atol=1e-12)
+
+
+def test_weighted_auc_refuses_an_outcome_that_is_not_0_1() -> None:
+    with pytest.raises(ValueError, match="0/1"):
+        pm.weighted_auc(np.array([0.0, 0.5, 1.0]), np.array([0.1, 0.2, 0.3]))
 
 
 def test_net_benefit_matches_dcurves(sample: tuple[np.ndarray, np.ndarray, np.ndarray]) -> None:

@@ -96,20 +96,36 @@ def _as_weights(w: np.ndarray | None, n: int) -> np.ndarray:
 
 
 def weighted_auc(y: np.ndarray, p: np.ndarray, w: np.ndarray | None = None) -> np.ndarray:
-    """c-statistic per row of ``w`` (NaN where a row has no events or no non-events)."""
+    """c-statistic per row of ``w`` (NaN where a row has no events or no non-events).
+
+    The rank-sum identity on weighted counts: every event's weight times the non-event weight
+    below its prediction plus half the non-event weight tied with it, over the product of the
+    event and non-event weights. The non-events' weights are accumulated once in the order of
+    the predictions and looked up at each event's tie group, so only the event columns are
+    multiplied (a few passes over the weights, instead of summing every tie group). With
+    whole-number weights (the resampling counts, or none) every sum is a whole or half number
+    far below 2**53, exact in any order, so the result does not depend on how it is summed.
+    ``y`` must be 0/1.
+    """
     y = np.asarray(y, dtype=float)
     w = _as_weights(w, len(y))
-    order = np.argsort(p, kind="mergesort")
+    order = np.argsort(np.asarray(p, dtype=float), kind="mergesort")
     ps = np.asarray(p, dtype=float)[order]
-    ys = y[order]
-    ws = w[:, order]
-    starts = np.r_[0, np.flatnonzero(np.diff(ps)) + 1]
-    pos = np.add.reduceat(ws * ys, starts, axis=1)
-    neg = np.add.reduceat(ws * (1.0 - ys), starts, axis=1)
-    below = np.cumsum(neg, axis=1) - neg
-    denominator = pos.sum(axis=1) * neg.sum(axis=1)
+    event = y[order] == 1.0
+    if not np.all(event | (y[order] == 0.0)):
+        raise ValueError("weighted_auc needs a 0/1 outcome")
+    tie_group = np.r_[0, np.cumsum(np.diff(ps) != 0)]
+    non_event_group = tie_group[~event]
+    event_group = tie_group[event]
+    cumulative = np.zeros((w.shape[0], len(non_event_group) + 1))
+    np.cumsum(w[:, order[~event]], axis=1, out=cumulative[:, 1:])
+    below = np.searchsorted(non_event_group, event_group, side="left")
+    up_to = np.searchsorted(non_event_group, event_group, side="right")
+    w_event = w[:, order[event]]
+    numerator = 0.5 * (w_event * (cumulative[:, below] + cumulative[:, up_to])).sum(axis=1)
+    denominator = w_event.sum(axis=1) * cumulative[:, -1]
     with np.errstate(invalid="ignore", divide="ignore"):
-        auc = (pos * (below + 0.5 * neg)).sum(axis=1) / denominator
+        auc = numerator / denominator
     return np.where(denominator > 0, auc, np.nan)
 
 
