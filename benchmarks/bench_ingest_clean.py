@@ -15,7 +15,12 @@ each contender once, in a fresh child process, in an order that rotates from rou
   stage, as ``dvc repro`` runs them;
 - ``before`` (with ``--before DIR``): the same two stages with the code of another source tree
   (a copy of the project at an earlier commit, ``git archive COMMIT | tar -x -C DIR``), for a
-  before/after comparison under the same load.
+  before/after comparison under the same load;
+- ``encode`` (right after ``pipeline`` in every round): the parquet files ``pipeline`` wrote,
+  read back as Arrow tables (not timed) and encoded again with the stages' compression (zstd)
+  into memory: the cost of writing those outputs alone, with no pandas, no checks and no disk.
+  Ingest and clean must write these files, so this is a floor of their own; the ratio
+  encode / floor says how much of the 3× goal writing the outputs alone takes.
 
 Each child reports its wall time and CPU time (user + system, all threads) per part, and its
 peak resident memory (``ru_maxrss``); the load average (``/proc/loadavg``, 1/5/15 minutes)
@@ -70,6 +75,27 @@ def child_floor(export: Path) -> dict[str, Any]:
         table = pa_csv.read_csv(path, parse_options=pa_csv.ParseOptions(delimiter=";"))
         rows += table.num_rows
     return {"read": _since(start), "rows": rows, "peak_gib": _peak_gib()}
+
+
+def child_encode(written: Path) -> dict[str, Any]:
+    """Encode the parquet files under ``written`` again (zstd, in memory); time the encoding."""
+    import io
+
+    import pyarrow.parquet as pq
+
+    tables = [pq.read_table(path) for path in sorted(written.rglob("*.parquet"))]
+    start = _clock()
+    size = 0
+    for table in tables:
+        buffer = io.BytesIO()
+        pq.write_table(table, buffer, compression="zstd")
+        size += buffer.tell()
+    return {
+        "encode": _since(start),
+        "files": len(tables),
+        "mib": size / 1024**2,
+        "peak_gib": _peak_gib(),
+    }
 
 
 def child_pipeline(export: Path, work: Path) -> dict[str, Any]:
@@ -158,7 +184,12 @@ def main() -> None:
     if args.child:
         kind, export, work = args.child[0], Path(args.child[1]), Path(args.child[2])
         work.mkdir(parents=True, exist_ok=True)
-        result = child_floor(export) if kind == "floor" else child_pipeline(export, work)
+        if kind == "floor":
+            result = child_floor(export)
+        elif kind == "encode":
+            result = child_encode(work.parent / "pipeline")
+        else:
+            result = child_pipeline(export, work)
         print(json.dumps(result))
         return
 
@@ -174,14 +205,21 @@ def main() -> None:
         write_synthetic_export(params, work / "export")
         print(f"synthetic export of {args.clients:,} clients written in "
               f"{time.perf_counter() - start:.1f} s (not part of the benchmark)", flush=True)  # fmt: skip
-        runs: dict[str, list[dict[str, Any]]] = {c: [] for c in contenders}
+        runs: dict[str, list[dict[str, Any]]] = {c: [] for c in [*contenders, "encode"]}
         for round_ in range(args.rounds):
             shift = round_ % len(contenders)
-            for kind in contenders[shift:] + contenders[:shift]:
+            order = contenders[shift:] + contenders[:shift]
+            order.insert(order.index("pipeline") + 1, "encode")
+            for kind in order:
                 result = _run_child(kind, work / "export", work, args.before)
                 runs[kind].append(result)
                 if kind == "floor":
                     detail = f"read {_fmt(result['read'])}"
+                elif kind == "encode":
+                    detail = (
+                        f"encode {_fmt(result['encode'])} ({result['files']} parquet files, "
+                        f"{result['mib']:.0f} MiB)"
+                    )
                 else:
                     detail = (
                         f"ingest {_fmt(result['ingest'])}; clean {_fmt(result['clean'])}; "
@@ -206,9 +244,11 @@ def _summary(runs: dict[str, list[dict[str, Any]]], clients: int) -> None:
     print("|---|---|---|---|---|---|")
     for kind, results in runs.items():
         peak = max(r["peak_gib"] for r in results)
-        if kind == "floor":
-            wall, cpu = _median(results, "read", "wall_s"), _median(results, "read", "cpu_s")
-            print(f"| floor (pyarrow read) | {wall:.2f} s | {cpu:.2f} s | | | {peak:.2f} GiB |")
+        if kind in ("floor", "encode"):
+            part = "read" if kind == "floor" else "encode"
+            wall, cpu = _median(results, part, "wall_s"), _median(results, part, "cpu_s")
+            label = "floor (pyarrow read)" if kind == "floor" else "encode (outputs' parquet only)"
+            print(f"| {label} | {wall:.2f} s | {cpu:.2f} s | | | {peak:.2f} GiB |")
             continue
         parts = [
             f"{_median(results, p, 'wall_s'):.2f} / {_median(results, p, 'cpu_s'):.2f} s"
@@ -219,7 +259,18 @@ def _summary(runs: dict[str, list[dict[str, Any]]], clients: int) -> None:
             f"{_median(results, 'total', 'cpu_s'):.2f} s | {parts[0]} | {parts[1]} | "
             f"{peak:.2f} GiB |"
         )
-    for kind in [k for k in runs if k != "floor"]:
+    encode = {
+        measure: statistics.median(
+            e["encode"][measure] / f["read"][measure]
+            for e, f in zip(runs["encode"], floor, strict=True)
+        )
+        for measure in ("wall_s", "cpu_s")
+    }
+    print(
+        f"encode / floor, median of the per-round ratios: {encode['wall_s']:.1f}× wall, "
+        f"{encode['cpu_s']:.1f}× CPU (writing the outputs alone, of the 3× goal)"
+    )
+    for kind in [k for k in runs if k not in ("floor", "encode")]:
         ratios = {
             measure: statistics.median(
                 r["total"][measure] / f["read"][measure]
